@@ -1,0 +1,7 @@
+// The wire protocol between controller and agent: the single source of truth for every message.
+export * from './errors.js';
+export * from './inventory.js';
+export * from './jobs.js';
+export * from './methods.js';
+export * from './envelope.js';
+export * from './token.js';

@@ -1,0 +1,6 @@
+// The install job: state machine, event log, job registry and the plan (dry run).
+export { InstallJob } from './install-job.js';
+export { JobLog } from './job-log.js';
+export { JobManager } from './job-manager.js';
+export { makePlan, HOST_RESERVE_MIB, type PlanInputs } from './planner.js';
+export type { JobRuntime, RunningVmHandle, VmExitInfo, VmSpecInput } from './runtime.js';

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InstallRequestParsed, JobEvent, JobSummary, Plan } from '../protocol/index.js';
+import { XepaError, isTerminal } from '../protocol/index.js';
+import { InstallJob } from './install-job.js';
+import { JobLog } from './job-log.js';
+import type { JobRuntime } from './runtime.js';
+
+// Holds the agent's jobs: creates them in their own directory, finds them, follows their events.
+export class JobManager {
+  private readonly jobs = new Map<string, InstallJob>();
+  private readonly busy = new Map<string, string>(); // device path -> job id, for running jobs
+
+  constructor(
+    private readonly jobsDir: string,
+    private readonly rt: JobRuntime,
+    private readonly newId: () => string = () => `job-${randomBytes(4).toString('hex')}`,
+  ) {}
+
+  // Creates and starts an install for an already computed plan; refuses devices another running job holds.
+  create(request: InstallRequestParsed, plan: Plan): InstallJob {
+    for (const d of plan.disks) {
+      const owner = this.busy.get(d.path);
+      if (owner) throw new XepaError('ERR_DEVICE_BUSY', `${d.path} is in use by job ${owner}`, { details: { path: d.path, job: owner } });
+    }
+    const id = this.newId();
+    const dir = join(this.jobsDir, id);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const events = new JobLog(id, (e) => appendFileSync(join(dir, 'events.jsonl'), `${JSON.stringify(e)}\n`), this.rt.now);
+    const job = new InstallJob(id, dir, request, plan, events, this.rt);
+    this.jobs.set(id, job);
+    for (const d of plan.disks) this.busy.set(d.path, id);
+    void job.done.finally(() => {
+      for (const d of plan.disks) if (this.busy.get(d.path) === id) this.busy.delete(d.path);
+    });
+    job.start();
+    return job;
+  }
+
+  // The job with this id, or ERR_NOT_FOUND.
+  get(id: string): InstallJob {
+    const job = this.jobs.get(id);
+    if (!job) throw new XepaError('ERR_NOT_FOUND', `no job ${id} on this agent`);
+    return job;
+  }
+
+  list(): JobSummary[] {
+    return [...this.jobs.values()].map((j) => j.summary());
+  }
+
+  // Replays events after `after` and streams the rest until the job ends; returns the unsubscribe function.
+  follow(id: string, after: number, fn: (e: JobEvent) => void): () => void {
+    const job = this.get(id);
+    let stop: () => void = () => {};
+    stop = job.events.follow(after, (e) => {
+      fn(e);
+      if (isTerminal(e.state) && e.seq === job.events.lastSeq && job.state === e.state) queueMicrotask(stop);
+    });
+    return stop;
+  }
+
+  // Cancels every running job and waits for them to restore (agent shutdown).
+  async shutdown(): Promise<void> {
+    const running = [...this.jobs.values()].filter((j) => !isTerminal(j.state));
+    for (const j of running) j.cancel();
+    await Promise.all(running.map((j) => j.done));
+  }
+}

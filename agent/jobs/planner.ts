@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import type { DiskInfo, InstallRequestParsed, Inventory, Plan } from '../protocol/index.js';
+import { XepaError } from '../protocol/index.js';
+
+const MiB = 1024 * 1024;
+// What the rescue system keeps for itself (agent, QEMU's own overhead, page cache) when sizing the VM.
+export const HOST_RESERVE_MIB = 768;
+const DEFAULT_MAX_MEMORY_MIB = 4096;
+
+export interface PlanInputs {
+  inventory: Inventory;
+  accel: { accel: 'kvm' | 'tcg'; reason: string };
+  // Resolves the request's disk selectors against the inventory (serial/WWN/path; refuses disks in use).
+  resolveDisks: (selectors: InstallRequestParsed['disks'], disks: DiskInfo[]) => DiskInfo[];
+  // Bytes of RAM the ISO will take when it is kept in RAM (rescue systems), 0 when on disk or already cached.
+  isoRamBytes?: number;
+}
+
+// Computes the dry run of an install: which disks, firmware, accelerator, memory, and what to warn about.
+export function makePlan(req: InstallRequestParsed, inputs: PlanInputs): Plan {
+  const { inventory } = inputs;
+  const disks = inputs.resolveDisks(req.disks, inventory.disks);
+  const warnings: string[] = [];
+
+  const firmware = req.vm.firmware === 'auto' ? inventory.firmware.mode : req.vm.firmware;
+  if (firmware !== inventory.firmware.mode) {
+    warnings.push(`firmware ${firmware} differs from the server's ${inventory.firmware.mode}: the installed system may not boot on the metal`);
+  }
+
+  let accel = inputs.accel.accel;
+  let accelReason = inputs.accel.reason;
+  if (req.vm.accel !== 'auto') {
+    if (req.vm.accel === 'kvm' && inputs.accel.accel !== 'kvm') {
+      warnings.push(`KVM requested although the probe said: ${inputs.accel.reason}`);
+    }
+    accel = req.vm.accel;
+    accelReason = `requested (${req.vm.accel})`;
+  }
+  if (accel === 'tcg') warnings.push(`software emulation (TCG): the install will be slow; ${accelReason}`);
+
+  const spare = Math.floor((inventory.memory.availableBytes - (inputs.isoRamBytes ?? 0)) / MiB) - HOST_RESERVE_MIB;
+  const memoryMiB = req.vm.memoryMiB ?? Math.min(DEFAULT_MAX_MEMORY_MIB, spare);
+  if (memoryMiB < 256) {
+    throw new XepaError('ERR_NO_MEMORY', `not enough memory for the VM: ${spare} MiB can be spared after the ISO and a ${HOST_RESERVE_MIB} MiB reserve`);
+  }
+  if (memoryMiB > spare) {
+    warnings.push(`${memoryMiB} MiB requested for the VM but only about ${spare} MiB can be spared: the rescue system may run out of memory`);
+  }
+  const cpus = req.vm.cpus ?? Math.max(1, Math.min(4, inventory.cpu.threads));
+
+  // The no-IOMMU path: disks are handed to QEMU as raw block devices (DESIGN §2), said out loud.
+  warnings.push(
+    inventory.iommu.enabled
+      ? 'PCI passthrough is not implemented yet: disks are given to the VM as raw block devices'
+      : 'no IOMMU: disks are given to the VM as raw block devices, not by PCI passthrough',
+  );
+  for (const d of disks) {
+    if (!d.serial && !d.wwn) warnings.push(`${d.path} has no serial or WWN: it is identified by its /dev name only`);
+  }
+
+  const planned = disks.map((d) => ({
+    path: d.path,
+    name: d.name,
+    sizeBytes: d.sizeBytes,
+    via: 'raw' as const,
+    ...(d.serial ? { serial: d.serial } : {}),
+    ...(d.wwn ? { wwn: d.wwn } : {}),
+    ...(d.model ? { model: d.model } : {}),
+  }));
+  const core = { disks: planned, firmware, accel, memoryMiB, cpus, diskBus: req.vm.diskBus, iommu: inventory.iommu.enabled };
+  const hash = createHash('sha256').update(JSON.stringify(core)).digest('hex').slice(0, 32);
+  return { hash, ...core, accelReason, warnings };
+}

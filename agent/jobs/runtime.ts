@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Plan } from '../protocol/index.js';
+
+// The VM as the job describes it; the vm capability turns it into QEMU arguments.
+export interface VmSpecInput {
+  name: string;
+  accel: 'kvm' | 'tcg';
+  memoryMiB: number;
+  cpus: number;
+  firmware: { mode: 'bios' } | { mode: 'uefi'; codePath: string; varsPath: string };
+  cdrom?: string;
+  disks: { path: string; serial?: string; bus: 'virtio' | 'sata' | 'nvme' }[];
+  sockets: { qmp: string; vnc: string; serial: [string, string] };
+  serialLogs?: [string, string];
+  bootOrder?: 'disk-first' | 'cdrom-first';
+}
+
+export interface VmExitInfo {
+  code: number | null;
+  signal: string | null;
+  shutdownReason?: string;
+  stderrTail: string[];
+}
+
+// A started VM: its exit, a way to stop it, and the guest events the job reports.
+export interface RunningVmHandle {
+  pid: number;
+  exited: Promise<VmExitInfo>;
+  stop(graceMs?: number): Promise<VmExitInfo>;
+  onGuestEvent?(fn: (event: string, data: unknown) => void): void;
+}
+
+// Everything an install job does to the outside world, injected so the job runs against fakes in unit tests.
+export interface JobRuntime {
+  log: Logger;
+  now: () => Date;
+  fetchIso(
+    iso: { url: string; sha256: string; size?: number | undefined },
+    opts: { signal: AbortSignal; onProgress: (p: { bytes: number; total?: number | undefined }) => void },
+  ): Promise<{ path: string; sha256: string; size: number; reused: boolean }>;
+  prepareFirmware(mode: 'bios' | 'uefi', jobDir: string): Promise<VmSpecInput['firmware']>;
+  startVm(spec: VmSpecInput): Promise<RunningVmHandle>;
+  // Takes the disks for this job (exclusively) and gives back how to let go of them.
+  claimDisks(job: string, paths: string[]): Promise<{ release(): Promise<void> }>;
+  // After the VM: every planned disk present again (by serial when it has one); returns the problems found.
+  verifyDisks(plan: Plan): Promise<string[]>;
+}

@@ -122,6 +122,7 @@ export class InstallJob {
     let last = 0;
     const iso = await this.rt.fetchIso(this.request.iso, {
       signal: this.abort.signal,
+      reserveBytes: this.plan.memoryMiB * 1024 * 1024,
       onProgress: ({ bytes, total }) => {
         const t = this.rt.now().getTime();
         if (t - last < 1000 && bytes !== total) return; // one event a second is plenty on the wire

@@ -1,19 +1,10 @@
 import type { Logger } from 'pino';
 import type { Plan } from '../protocol/index.js';
+import type { VmFirmware, VmSpec } from '../vm/index.js';
+
 
 // The VM as the job describes it; the vm capability turns it into QEMU arguments.
-export interface VmSpecInput {
-  name: string;
-  accel: 'kvm' | 'tcg';
-  memoryMiB: number;
-  cpus: number;
-  firmware: { mode: 'bios' } | { mode: 'uefi'; codePath: string; varsPath: string };
-  cdrom?: string;
-  disks: { path: string; serial?: string; bus: 'virtio' | 'sata' | 'nvme' }[];
-  sockets: { qmp: string; vnc: string; serial: [string, string] };
-  serialLogs?: [string, string];
-  bootOrder?: 'disk-first' | 'cdrom-first';
-}
+export type VmSpecInput = VmSpec;
 
 export interface VmExitInfo {
   code: number | null;
@@ -36,9 +27,9 @@ export interface JobRuntime {
   now: () => Date;
   fetchIso(
     iso: { url: string; sha256: string; size?: number | undefined },
-    opts: { signal: AbortSignal; onProgress: (p: { bytes: number; total?: number | undefined }) => void },
+    opts: { signal: AbortSignal; reserveBytes: number; onProgress: (p: { bytes: number; total?: number | undefined }) => void },
   ): Promise<{ path: string; sha256: string; size: number; reused: boolean }>;
-  prepareFirmware(mode: 'bios' | 'uefi', jobDir: string): Promise<VmSpecInput['firmware']>;
+  prepareFirmware(mode: 'bios' | 'uefi', jobDir: string): Promise<VmFirmware>;
   startVm(spec: VmSpecInput): Promise<RunningVmHandle>;
   // Takes the disks for this job (exclusively) and gives back how to let go of them.
   claimDisks(job: string, paths: string[]): Promise<{ release(): Promise<void> }>;

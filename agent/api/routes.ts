@@ -1,0 +1,48 @@
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import type { Scope } from '../protocol/index.js';
+import type { Authenticated } from './auth.js';
+
+/** What a WebSocket route receives once the upgrade has been authenticated and completed. */
+export interface RouteConnection {
+  req: IncomingMessage;
+  auth: Authenticated;
+  match: RegExpExecArray | null; // the path's match when the route's path is a RegExp (e.g. /v1/serial/(\d)$)
+}
+
+/** One WebSocket endpoint of the agent: the path, the scope its token needs and what serves it. */
+export interface WsRoute {
+  path: string | RegExp; // exact path, or a pattern tested against the path (anchor it)
+  scope: Scope;
+  maxPayload: number; // largest message accepted from the peer, bytes
+  subprotocols?: string[]; // subprotocols the server may select, in preference order; default ["xepa"]
+  onConnection(ws: WebSocket, conn: RouteConnection): void;
+}
+
+/** The found route of a path, with its match. */
+export interface RouteMatch {
+  route: WsRoute;
+  match: RegExpExecArray | null;
+}
+
+// Finds the route serving a path (first match wins).
+export function matchRoute(routes: readonly WsRoute[], pathname: string): RouteMatch | undefined {
+  for (const route of routes) {
+    if (typeof route.path === 'string') {
+      if (route.path === pathname) return { route, match: null };
+    } else {
+      route.path.lastIndex = 0;
+      const m = route.path.exec(pathname);
+      if (m) return { route, match: m };
+    }
+  }
+  return undefined;
+}
+
+// Chooses the subprotocol to answer with: the first one the client offered that the route accepts.
+// A `bearer.<token>` entry is never selected, so the token is never echoed back.
+export function selectSubprotocol(route: WsRoute, offered: Iterable<string>): string | false {
+  const accepted = route.subprotocols ?? ['xepa'];
+  for (const p of offered) if (accepted.includes(p)) return p;
+  return false;
+}

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { startAgentServer, ensureTlsIdentity } from './api/index.js';
+import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
+import { Procfs, Sysfs, listDisks, readInventory, resolveDisks } from './host/index.js';
+import { JobManager } from './jobs/index.js';
+import { isENOENT, isXepaError, parsePublicKey } from './protocol/index.js';
+import { createHandlers } from './service/handlers.js';
+import { createJobRuntime } from './service/runtime.js';
+import { VERSION } from './version.js';
+import { probeAccel, type AccelChoice } from './vm/index.js';
+
+// The agent's id: from the config, else created once and kept in the state dir (it is the tokens' audience).
+function agentIdOf(config: AgentConfig): string {
+  if (config.agentId) return config.agentId;
+  const file = join(config.stateDir, 'agent-id');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if (!isENOENT(err)) throw err;
+    const id = `agent-${randomBytes(4).toString('hex')}`;
+    writeFileSync(file, `${id}\n`, { mode: 0o600 });
+    return id;
+  }
+}
+
+// Composition root: read the config, build the real dependencies, serve until SIGTERM/SIGINT.
+async function main(log: Logger, config: AgentConfig): Promise<void> {
+  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  const agentId = agentIdOf(config);
+  const identity = await ensureTlsIdentity(config.stateDir);
+  const trustedKeys = config.trustedKeys.map(parsePublicKey);
+  const sysfs = new Sysfs();
+  const procfs = new Procfs();
+
+  // The KVM probe boots a kernel under KVM (up to ~20 s when KVM hangs): start it now, await it when planning.
+  const accel: Promise<AccelChoice> =
+    config.accel === 'auto'
+      ? probeAccel({ log, ...(config.probeKernel ? { probeKernel: config.probeKernel } : {}) })
+      : Promise.resolve({ accel: config.accel, reason: `set by the agent's configuration (${config.accel})` });
+  void accel.then((a) => log.info({ accel: a.accel, reason: a.reason }, 'accelerator chosen'));
+
+  const jobs = new JobManager(
+    join(config.stateDir, 'jobs'),
+    createJobRuntime({ log, isoDir: config.isoDir ?? join(config.stateDir, 'isos'), listDisks: () => listDisks({ sysfs, procfs }) }),
+  );
+  const handlers = createHandlers({
+    agentId,
+    version: VERSION,
+    fingerprint: identity.fingerprint,
+    jobs,
+    accel: () => accel,
+    resolveDisks: (selectors, disks) => resolveDisks(selectors, disks),
+    readInventory: async () => {
+      const a = await accel;
+      return readInventory({ sysfs, procfs, log, kvm: { usable: a.accel === 'kvm', reason: a.reason } });
+    },
+  });
+  const server = await startAgentServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    tls: { key: identity.key, cert: identity.cert },
+    agentId,
+    fingerprint: identity.fingerprint,
+    trustedKeys,
+    handlers,
+    log,
+    version: VERSION,
+  });
+  log.info({ agentId, port: server.port, host: config.listen.host, fingerprint: identity.fingerprint, version: VERSION }, 'agent listening');
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: cancelling jobs and restoring devices');
+    await jobs.shutdown();
+    await server.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  process.stdout.write(`xepa-agent ${VERSION}\n${AGENT_USAGE}\n`);
+} else {
+  let config: AgentConfig;
+  try {
+    config = loadAgentConfig(argv);
+  } catch (err) {
+    process.stderr.write(`xepa-agent: ${isXepaError(err) ? err.message : String(err)}\n${AGENT_USAGE}\n`);
+    process.exit(2);
+  }
+  // pino to stdout, created once here; tokens never reach the log (redacted if a header ever does).
+  const log = pino({ level: config.logLevel, base: { app: 'xepa-agent' }, redact: ['req.headers.authorization', '*.token'] });
+  main(log, config).catch((err) => {
+    log.fatal({ err }, 'agent failed to start');
+    process.exit(1);
+  });
+}

@@ -1,0 +1,55 @@
+import type { Handlers } from '../api/index.js';
+import type { JobManager, PlanInputs } from '../jobs/index.js';
+import { makePlan } from '../jobs/index.js';
+import type { Inventory, InstallRequestParsed, Plan } from '../protocol/index.js';
+import { PROTOCOL_VERSION, XepaError } from '../protocol/index.js';
+
+export interface HandlerDeps {
+  agentId: string;
+  version: string;
+  fingerprint: string;
+  jobs: JobManager;
+  readInventory: () => Promise<Inventory>;
+  accel: () => Promise<PlanInputs['accel']>;
+  resolveDisks: PlanInputs['resolveDisks'];
+}
+
+// The agent's implementation of the control method table.
+export function createHandlers(d: HandlerDeps): Handlers {
+  const plan = async (req: InstallRequestParsed): Promise<Plan> =>
+    makePlan(req, { inventory: await d.readInventory(), accel: await d.accel(), resolveDisks: d.resolveDisks });
+
+  return {
+    hello: async (p) => {
+      if (p.protocol !== PROTOCOL_VERSION) {
+        throw new XepaError('ERR_PROTOCOL_VERSION', `protocol ${p.protocol} is not supported: this agent speaks ${PROTOCOL_VERSION}`);
+      }
+      return { protocol: PROTOCOL_VERSION, agentId: d.agentId, version: d.version, fingerprint: d.fingerprint };
+    },
+    inventory: () => d.readInventory(),
+    plan,
+    install: async (req) => {
+      const p = await plan(req);
+      if (req.planHash !== undefined && req.planHash !== p.hash) {
+        throw new XepaError('ERR_PLAN_CHANGED', 'the machine changed since the plan was made: plan again and review it', {
+          details: { expected: req.planHash, actual: p.hash },
+        });
+      }
+      return d.jobs.create(req, p).summary();
+    },
+    'job.get': async ({ job }) => d.jobs.get(job).summary(),
+    'job.list': async () => ({ jobs: d.jobs.list() }),
+    'job.events': async ({ job, after }, ctx) => {
+      const j = d.jobs.get(job);
+      const replayed = Math.max(0, j.events.lastSeq - after);
+      const stop = d.jobs.follow(job, after, (e) => ctx.send({ event: 'job.event', data: e }));
+      ctx.onClose(stop);
+      return { job, replayed, lastSeq: j.events.lastSeq };
+    },
+    'job.cancel': async ({ job }) => {
+      const j = d.jobs.get(job);
+      j.cancel();
+      return j.summary();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+// The VM: QEMU arguments (pure), firmware lookup, accelerator probe and the QEMU supervisor.
+export type { BiosFirmware, UefiSplitFirmware, UefiUnifiedFirmware, VmDisk, VmFirmware, VmSpec } from './vm-spec.js';
+export { buildQemuArgs, escapeQemuOpt } from './qemu-args.js';
+export { findOvmf, prepareUefiVars, OVMF_SEARCH_PATHS } from './firmware.js';
+export type { OvmfFiles } from './firmware.js';
+export { probeAccel } from './accel.js';
+export type { AccelChoice, ProbeAccelOptions } from './accel.js';
+export { findQemuBinary, QEMU_BINARY_NAME } from './qemu-binary.js';
+export { startVm, STDERR_TAIL_LINES } from './supervisor.js';
+export type { RunningVm, StartVmDeps, VmExit } from './supervisor.js';

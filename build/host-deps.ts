@@ -1,0 +1,103 @@
+// Makes sure the Debian packages XEPA's demo and test builds need are installed on this host (apt, as root).
+import * as childProcess from 'node:child_process';
+import { XepaError } from '../agent/protocol/errors.js';
+
+// The Debian packages the demo needs: QEMU and firmware, the test-ISO builder's tools, kmod for depmod/modprobe.
+export const DEMO_PACKAGES: readonly string[] = [
+  'qemu-system-x86',
+  'qemu-utils',
+  'ovmf',
+  'seabios',
+  'xorriso',
+  'grub-pc-bin',
+  'grub-common',
+  'mtools',
+  'busybox-static',
+  'cpio',
+  'zstd',
+  'kmod',
+];
+
+// What ensureDebianPackages needs from the outside world.
+export interface HostDepsDeps {
+  spawn?: typeof childProcess.spawn;
+  log?: (line: string) => void;
+  // Effective uid; defaults to process.getuid(). Only root may install.
+  uid?: number;
+}
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(spawn: typeof childProcess.spawn, cmd: string, args: string[], log?: (line: string) => void): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' },
+    });
+    let stdout = '';
+    let stderr = '';
+    const forward = (chunk: string, sink: 'out' | 'err'): void => {
+      if (sink === 'out') stdout += chunk;
+      else stderr += chunk;
+      if (log) for (const line of chunk.split('\n')) if (line.trim()) log(line);
+    };
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => forward(c, 'out'));
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => forward(c, 'err'));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+// Is the package installed? dpkg-query prints "install ok installed" for a fully installed package.
+async function isInstalled(spawn: typeof childProcess.spawn, pkg: string): Promise<boolean> {
+  const r = await run(spawn, 'dpkg-query', ['-W', '-f=${Status}', pkg]);
+  return r.code === 0 && r.stdout.trim() === 'install ok installed';
+}
+
+// Installs the packages of `pkgs` that are missing (apt-get update once, then install); returns what it installed.
+export async function ensureDebianPackages(pkgs: readonly string[], deps: HostDepsDeps = {}): Promise<{ installed: string[] }> {
+  const spawn = deps.spawn ?? childProcess.spawn;
+  const log = deps.log;
+  const missing: string[] = [];
+  for (const pkg of pkgs) {
+    let ok: boolean;
+    try {
+      ok = await isInstalled(spawn, pkg);
+    } catch (err) {
+      throw new XepaError('ERR_CONFIG', `cannot check Debian package ${pkg}: dpkg-query failed to run (is this a Debian host?)`, { cause: err });
+    }
+    if (!ok) missing.push(pkg);
+  }
+  if (missing.length === 0) return { installed: [] };
+
+  const uid = deps.uid ?? process.getuid?.() ?? -1;
+  if (uid !== 0) {
+    throw new XepaError(
+      'ERR_CONFIG',
+      `missing Debian packages: ${missing.join(' ')}; installing them needs root: run as root, or ` +
+        `'sudo apt-get install -y --no-install-recommends ${missing.join(' ')}'`,
+      { details: { missing } },
+    );
+  }
+  log?.(`installing Debian packages: ${missing.join(' ')}`);
+  const update = await run(spawn, 'apt-get', ['update'], log);
+  if (update.code !== 0) {
+    throw new XepaError('ERR_CONFIG', `apt-get update failed (exit ${update.code}): ${lastLine(update.stderr)}`, { details: { missing } });
+  }
+  const install = await run(spawn, 'apt-get', ['install', '-y', '--no-install-recommends', ...missing], log);
+  if (install.code !== 0) {
+    throw new XepaError('ERR_CONFIG', `apt-get install ${missing.join(' ')} failed (exit ${install.code}): ${lastLine(install.stderr)}`, {
+      details: { missing },
+    });
+  }
+  return { installed: missing };
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim());
+  return lines[lines.length - 1] ?? '(no output)';
+}

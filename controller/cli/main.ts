@@ -1,0 +1,59 @@
+import { isXepaError } from '../../agent/protocol/index.js';
+import { VERSION } from '../../agent/version.js';
+import { demoCommand } from '../demo/index.js';
+import { depsCommand } from './commands/deps.js';
+import { installCommand } from './commands/install.js';
+import { inventoryCommand, planCommand } from './commands/inventory.js';
+import { cancelCommand, jobsCommand } from './commands/jobs.js';
+import { keygenCommand, tokenCommand } from './commands/keys.js';
+import { line, processOutput, type Output } from './output.js';
+
+const USAGE = `xepa ${VERSION}: install any ISO on a bare-metal server from its rescue system
+
+usage: xepa VERB [options]   (xepa VERB --help for a verb's options)
+  demo                       the whole job on this machine: agent, loop disk, test ISO, install, boot check
+  deps                       install the Debian packages XEPA needs here (only the missing ones)
+  keygen                     create the controller's Ed25519 key pair
+  token                      mint a scoped, short-lived token for an agent
+  inventory HOST             what the agent sees: CPU, memory, firmware, KVM, disks, NICs, PCI
+  plan HOST ...              dry run of an install: disks, firmware, accelerator, memory, warnings
+  install HOST ...           install an ISO onto named disks and follow the job
+  jobs HOST [JOB]            list jobs, show one, or --follow its events
+  cancel HOST JOB            stop a job (devices are restored)
+HOST is host[:port] (default port 7443) or wss://host:port; the agent's TLS fingerprint is pinned
+(--fingerprint or XEPA_FINGERPRINT). Keys live in $XEPA_HOME or ~/.config/xepa.`;
+
+const VERBS: Record<string, (argv: string[], o: Output) => Promise<number>> = {
+  demo: demoCommand,
+  deps: depsCommand,
+  keygen: keygenCommand,
+  token: tokenCommand,
+  inventory: inventoryCommand,
+  plan: planCommand,
+  install: installCommand,
+  jobs: jobsCommand,
+  cancel: cancelCommand,
+};
+
+// Runs one CLI invocation and returns its exit code (0 ok, 1 failed, 2 usage).
+export async function runCli(argv: string[], o: Output = processOutput()): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') return line(o.out, USAGE), verb ? 0 : 2;
+  if (verb === '--version') return line(o.out, VERSION), 0;
+  const run = VERBS[verb];
+  if (!run) return line(o.err, `xepa: unknown verb "${verb}"\n\n${USAGE}`), 2;
+  try {
+    return await run(rest, o);
+  } catch (err) {
+    if (isXepaError(err)) {
+      line(o.err, `xepa ${verb}: ${err.code}: ${err.message}`);
+      return err.code === 'ERR_BAD_REQUEST' ? 2 : 1;
+    }
+    line(o.err, `xepa ${verb}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && /xepa(\.mjs)?$|cli[/\\]main\.ts$/.test(process.argv[1])) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

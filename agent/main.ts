@@ -40,7 +40,6 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
     config.accel === 'auto'
       ? probeAccel({ log, ...(config.probeKernel ? { probeKernel: config.probeKernel } : {}) })
       : Promise.resolve({ accel: config.accel, reason: `set by the agent's configuration (${config.accel})` });
-  void accel.then((a) => log.info({ accel: a.accel, reason: a.reason }, 'accelerator chosen'));
 
   const jobs = new JobManager(
     join(config.stateDir, 'jobs'),

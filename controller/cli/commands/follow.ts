@@ -25,5 +25,7 @@ export async function followJob(session: Session, job: string, after: number, o:
     process.off('SIGINT', onSigint);
     progress.end();
   }
+  const error = last?.detail?.error as { code?: string; message?: string } | undefined;
+  if (last?.state !== 'done') progress.note(`job ${job} ended ${last?.state ?? 'without events'}${error?.code ? `: ${error.code}: ${error.message}` : ''}`);
   return last?.state === 'done' ? 0 : 1;
 }

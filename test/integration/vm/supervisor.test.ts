@@ -88,6 +88,16 @@ describe('startVm with real QEMU (TCG, no guest OS)', () => {
     expect(await vm.stop(100)).toBe(exit); // stopping a dead VM just reports how it ended
   });
 
+  it('starts again in a job dir whose stale sockets a killed QEMU left behind', async () => {
+    const d = join(root, 'killed'); // the previous test's QEMU died there with SIGKILL
+    expect(await canConnect(join(d, 'qmp.sock'))).toBe(false);
+    const vm = await startVm(specIn(d, 'again'), { log });
+    running.push(vm);
+    expect(await vm.qmp.execute('query-status')).toMatchObject({ status: 'running' });
+    expect(await readRfbBanner(join(d, 'vnc.sock'))).toBe('RFB 003.008\n');
+    expect(await vm.stop(5000)).toMatchObject({ code: 0 });
+  });
+
   it('fails with ERR_QEMU_START and QEMU\'s own complaint when a disk does not exist', async () => {
     const d = join(root, 'bad');
     await mkdir(d);

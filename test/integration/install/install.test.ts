@@ -1,0 +1,106 @@
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTestIso, type TestIso } from '../../../build/test-iso/index.js';
+import { generateControllerKeys } from '../../../controller/auth/index.js';
+import { runCli } from '../../../controller/cli/main.js';
+import { bootDiskUntilMarker } from '../../../controller/demo/boot-check.js';
+import { startLocalAgent, type LocalAgent } from '../../../controller/demo/local-agent.js';
+import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
+import { captureOutput } from '../../support/capture.js';
+import { requireBundle } from '../../support/paths.js';
+
+// Serves the ISO but cuts the first response after `cutAt` bytes, so the agent must resume with Range.
+function cuttingServer(file: string, cutAt: number): Promise<{ url: string; ranges: string[]; close(): void }> {
+  const size = statSync(file).size;
+  const ranges: string[] = [];
+  let cut = false;
+  const server: Server = createServer((req, res) => {
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (m) ranges.push(req.headers.range!);
+    const start = m ? Number(m[1]) : 0;
+    res.writeHead(m ? 206 : 200, {
+      'Content-Length': size - start, 'Accept-Ranges': 'bytes', ETag: '"iso-1"',
+      ...(m ? { 'Content-Range': `bytes ${start}-${size - 1}/${size}` } : {}),
+    });
+    const stream = createReadStream(file, { start, ...(cut ? {} : { end: cutAt - 1 }) });
+    stream.pipe(res, { end: cut });
+    if (!cut) {
+      cut = true;
+      stream.on('end', () => res.socket?.destroy());
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo;
+    resolve({ url: `http://127.0.0.1:${port}/installer.iso`, ranges, close: () => { server.closeAllConnections(); server.close(); } });
+  }));
+}
+
+// The main job for real: controller CLI -> agent bundle -> QEMU (TCG) with the test ISO and a loop device.
+describe('an install end to end', () => {
+  const work = mkdtempSync(join(tmpdir(), 'xepa-e2e-'));
+  let iso: TestIso;
+  let agent: LocalAgent;
+  let disk: LoopDisk;
+  let keyDir: string;
+
+  beforeAll(async () => {
+    iso = await ensureTestIso({});
+    keyDir = join(work, 'ctl');
+    const keys = await generateControllerKeys(keyDir);
+    disk = await createLoopDisk(join(work, 'disk.img'), 128);
+    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await disk?.detach();
+    expect(await loopDevicesUnder(work)).toEqual([]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const cli = (args: string[]) => {
+    const o = captureOutput();
+    return runCli([...args, '--fingerprint', agent.fingerprint, '--key-dir', keyDir], o).then((code) => ({ code, out: o.stdout(), err: o.stderr() }));
+  };
+
+  it('refuses an ISO whose digest does not match, and never boots it', async () => {
+    const server = await cuttingServer(iso.iso, 1 << 20);
+    try {
+      const r = await cli(['install', agent.url, '--iso-url', server.url, '--sha256', 'f'.repeat(64), '--disk', disk.device, '--memory', '512', '--yes']);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('ERR_FETCH_DIGEST');
+      expect(r.err).not.toMatch(/booting/);
+      expect(r.err).toMatch(/failed/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('installs the ISO onto the named disk through a cut download, and the disk then boots alone', async () => {
+    const server = await cuttingServer(iso.iso, 4 << 20);
+    try {
+      const r = await cli(['install', agent.url, '--iso-url', server.url, '--sha256', iso.sha256, '--disk', disk.device, '--memory', '512', '--yes']);
+      expect(r.err).toMatch(/verifying/);
+      expect(r.err).toMatch(/running .*installer running under TCG/);
+      expect(r.err).toMatch(/done +install finished/);
+      expect(r.code).toBe(0);
+      // resumed once, from what had arrived before the cut (at most the cut point)
+      expect(server.ranges).toHaveLength(1);
+      const from = Number(/^bytes=(\d+)-$/.exec(server.ranges[0]!)?.[1]);
+      expect(from).toBeGreaterThan(0);
+      expect(from).toBeLessThanOrEqual(4 << 20);
+    } finally {
+      server.close();
+    }
+    const jobs = await cli(['jobs', agent.url, '--json']);
+    const list = JSON.parse(jobs.out) as { state: string }[];
+    expect(list.map((j) => j.state)).toEqual(['failed', 'done']);
+
+    const boot = await bootDiskUntilMarker({ disk: disk.image, marker: iso.marker, timeoutMs: 150_000, accel: 'tcg' });
+    expect(boot.serialTail.join('\n')).toContain(iso.marker);
+    expect(boot.ok).toBe(true);
+  });
+});

@@ -1,5 +1,5 @@
 // The agent's HTTPS/WSS API: TLS identity, token authentication before upgrade, control-channel dispatch.
-export { ensureTlsIdentity, normalizeFingerprint, certificateFingerprint, TLS_KEY_FILE, TLS_CERT_FILE } from './tls-identity.js';
+export { ensureTlsIdentity, certificateFingerprint, TLS_KEY_FILE, TLS_CERT_FILE } from './tls-identity.js';
 export type { TlsIdentity, TlsIdentityOptions } from './tls-identity.js';
 export { buildSelfSignedCertificate, derToPem } from './x509.js';
 export type { SelfSignedSpec } from './x509.js';

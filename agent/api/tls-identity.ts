@@ -24,16 +24,6 @@ export interface TlsIdentityOptions {
 export const TLS_KEY_FILE = 'tls-key.pem';
 export const TLS_CERT_FILE = 'tls-cert.pem';
 
-// Canonical form of a SHA-256 fingerprint ("AB:CD:..."): accepts colons or none, any case, an optional
-// "sha256:" prefix and surrounding blanks; throws ERR_CONFIG for anything that is not 32 bytes of hex.
-export function normalizeFingerprint(s: string): string {
-  const hex = s.trim().replace(/^sha256[:/]?/i, '').replace(/[:\s]/g, '').toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(hex)) {
-    throw new XepaError('ERR_CONFIG', 'a certificate fingerprint must be a SHA-256 digest: 64 hex digits, colons optional');
-  }
-  return (hex.match(/../g) ?? []).join(':');
-}
-
 // The SHA-256 fingerprint of a PEM or DER certificate, in canonical form.
 export function certificateFingerprint(cert: string | Buffer): string {
   return new X509Certificate(cert).fingerprint256;

@@ -5,3 +5,4 @@ export * from './jobs.js';
 export * from './methods.js';
 export * from './envelope.js';
 export * from './token.js';
+export * from './fingerprint.js';

@@ -1,7 +1,8 @@
 import { request } from 'node:https';
 import { z } from 'zod';
 import { XepaError } from '../../agent/protocol/index.js';
-import { connectPinned, normalizeFingerprint, parseAgentUrl } from './pinned-tls.js';
+import { normalizeFingerprint } from '../../agent/protocol/index.js';
+import { connectPinned, parseAgentUrl } from './pinned-tls.js';
 
 // What GET /v1/health answers.
 export const AgentIdentity = z.object({

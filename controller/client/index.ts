@@ -2,7 +2,7 @@
 export { connectAgent, AgentClient } from './agent-client.js';
 export type { ConnectAgentOptions, CallOptions, ClientStatus } from './agent-client.js';
 export { fetchAgentIdentity, AgentIdentity } from './health.js';
-export { connectPinned, normalizeFingerprint, parseAgentUrl } from './pinned-tls.js';
+export { connectPinned, parseAgentUrl } from './pinned-tls.js';
 export type { AgentAddress, PinnedConnectOptions } from './pinned-tls.js';
 export { openControlSocket } from './control-socket.js';
 export type { OpenControlOptions } from './control-socket.js';

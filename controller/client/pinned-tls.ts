@@ -1,16 +1,6 @@
 import { isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { XepaError } from '../../agent/protocol/index.js';
-
-// Canonical SHA-256 fingerprint ("AB:CD:..."): colons optional, any case, optional "sha256:" prefix.
-// (Same rule as the agent's normalizeFingerprint; the controller may only import agent/protocol.)
-export function normalizeFingerprint(s: string): string {
-  const hex = s.trim().replace(/^sha256[:/]?/i, '').replace(/[:\s]/g, '').toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(hex)) {
-    throw new XepaError('ERR_CONFIG', 'a certificate fingerprint must be a SHA-256 digest: 64 hex digits, colons optional');
-  }
-  return (hex.match(/../g) ?? []).join(':');
-}
+import { XepaError, normalizeFingerprint } from '../../agent/protocol/index.js';
 
 /** Host and port of an agent URL (https:// or wss://, default port 7443). */
 export interface AgentAddress {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isXepaError } from '../../../agent/protocol/index.js';
+import { isXepaError, normalizeFingerprint } from '../../../agent/protocol/index.js';
 import { oid, tlv, uint, time } from '../../../agent/api/der.js';
 import { buildSelfSignedCertificate, derToPem } from '../../../agent/api/x509.js';
 import {
@@ -12,7 +12,6 @@ import {
   TLS_KEY_FILE,
   certificateFingerprint,
   ensureTlsIdentity,
-  normalizeFingerprint,
 } from '../../../agent/api/tls-identity.js';
 import { tempDir } from './fixtures.js';
 

@@ -20,6 +20,7 @@ export interface TestIsoManifest {
   buildSeconds: number;
 }
 
+// The manifest's file name inside a build directory; its presence marks a complete build.
 export const MANIFEST_FILE = 'manifest.json';
 const TEMP_PREFIX = '.tmp-';
 const STALE_TEMP_MS = 6 * 3600_000;

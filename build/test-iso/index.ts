@@ -22,6 +22,7 @@ import {
 import { runBuildScript } from './run-script.js';
 import { BUILD_TEST_ISO_SH, INSTALLED_MARKER } from './script.js';
 
+// The serial lines the installer and the installed system print (tests and the demo wait for them).
 export { INSTALLED_MARKER, INSTALLER_DONE, INSTALLER_FAILED } from './script.js';
 
 // The Debian packages the builder needs on the host (pass them to ensureDebianPackages from build/host-deps.ts).
@@ -49,6 +50,8 @@ export interface TestIso {
   kernelVersion: string;
   // The raw BIOS-bootable disk image the installer writes to the target disk (byte-for-byte).
   systemImage: string;
+  // The kernel both images boot (the agent's KVM probe boots it too).
+  kernel: string;
   // True when the ISO came from the cache without building.
   cached: boolean;
 }
@@ -150,6 +153,7 @@ function toResult(dir: string, m: TestIsoManifest, cached: boolean): TestIso {
     marker: m.marker,
     kernelVersion: m.kernelVersion,
     systemImage: join(dir, m.systemImage),
+    kernel: join(dir, 'vmlinuz'),
     cached,
   };
 }

@@ -130,6 +130,7 @@ EOF
   cp "$w/kroot/boot/vmlinuz-$kver" "$w/sys-iso/boot/vmlinuz"
   pack "$w/sys-root" "$w/sys-iso/boot/initrd.zst"
   mkiso "$w/sys-iso" "$out/system.img" XEPA_SYSTEM "XEPA installed system"
+  cp "$w/kroot/boot/vmlinuz-$kver" "$out/vmlinuz"
 
   say "installer: initramfs with $(awk '!seen[$0]++' "$w/modlist" | wc -l) modules and the system image"
   mkroot "$w/inst-root" < "$w/installer-init"
@@ -196,7 +197,7 @@ EOF
 case "$#:$1" in
   1:check) check ;;
   2:resolve) resolve "$2" ;;
-  5:build) check > /dev/null || die "missing tools (run: $0 check)"; mkdir -p "$2/work"; write_installer_init "$2/work/installer-init"; build "$2" "$3" "$4" "$5" ;;
+  5:build) (check) > /dev/null || die "missing tools (run: $0 check)"; mkdir -p "$2/work"; write_installer_init "$2/work/installer-init"; build "$2" "$3" "$4" "$5" ;;
   *) die "usage: $0 check | resolve cloud|generic | build OUT DEBDIR KPKG KVERSION" ;;
 esac
 `;

@@ -17,7 +17,7 @@ const bundle = join(root, 'dist', 'xepa-agent.mjs');
 const RUNS = Number(process.env.XEPA_BENCH_RUNS ?? 5);
 
 const stats = (xs: number[]): { median: number; min: number; max: number; runs: number } => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = [...xs].sort((a, b) => a - b).map((x) => Math.round(x * 10) / 10);
   return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)!, runs: s.length };
 };
 const rssKiB = async (pid: number): Promise<number> =>

@@ -6,6 +6,7 @@ export { readInventory, type InventoryDeps } from './inventory.js';
 export { resolveDisks, type ResolveDisksDeps } from './disks.js';
 export { listDisks, readDisk } from './block-devices.js';
 export { listNics } from './nics.js';
+export { parseIpv4DefaultRoutes, parseIpv6DefaultRoutes } from './default-route.js';
 export { listPciDevices, readPciDevice } from './pci-devices.js';
 export { pciClassName } from './pci-classes.js';
 export { bdfFromPath, BDF_RE } from './pci-address.js';

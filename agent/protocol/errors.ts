@@ -33,6 +33,9 @@ export const ERROR_CODES = [
   'ERR_QEMU_START',
   'ERR_QEMU_EXIT',
   'ERR_FIRMWARE_MISSING',
+  'ERR_NO_IOMMU',
+  'ERR_VFIO_BIND',
+  'ERR_VFIO_RESTORE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './inventory.js';
 export * from './jobs.js';
+export * from './passthrough.js';
 export * from './methods.js';
 export * from './envelope.js';
 export * from './token.js';

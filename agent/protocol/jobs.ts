@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WireError } from './errors.js';
+import { NicSelector, PassthroughMode, PlanPassthrough } from './passthrough.js';
 
 // The install job's states (DESIGN §2). failed and cancelled are reached after `restoring` has run.
 export const JOB_STATES = [
@@ -51,6 +52,10 @@ export const InstallRequest = z
     disks: z.array(DiskSelector).min(1).max(64),
     vm: VmOptions.default({}),
     planHash: z.string().max(128).optional(), // install refuses with ERR_PLAN_CHANGED when the plan differs
+    passthrough: PassthroughMode.default('auto'), // disks by vfio-pci controller passthrough or raw (docs/devices.md)
+    nics: z.array(NicSelector).max(16).optional(), // NICs to pass through; the controller's NIC is always refused
+    // Binds devices protected for an overridable reason (default-route NIC, boot medium); logged loudly.
+    forceProtected: z.string().min(3).max(500).optional(),
   })
   .strict();
 export type InstallRequest = z.input<typeof InstallRequest>;
@@ -68,6 +73,7 @@ export const Plan = z.object({
       model: z.string().optional(),
       sizeBytes: z.number(),
       via: z.enum(['raw', 'vfio']),
+      pciAddress: z.string().optional(), // the controller passed through when via is vfio
     }),
   ),
   firmware: z.enum(['bios', 'uefi']),
@@ -78,6 +84,7 @@ export const Plan = z.object({
   diskBus: z.enum(['virtio', 'sata', 'nvme']),
   iommu: z.boolean(),
   warnings: z.array(z.string()),
+  passthrough: PlanPassthrough.optional(), // devices, IOMMU groups and the protected set (docs/devices.md)
 });
 export type Plan = z.infer<typeof Plan>;
 

@@ -45,6 +45,8 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
     join(config.stateDir, 'jobs'),
     createJobRuntime({ log, isoDir: config.isoDir ?? join(config.stateDir, 'isos'), listDisks: () => listDisks({ sysfs, procfs }) }),
   );
+  const past = jobs.loadPast(log); // after the device journal is restored: interrupted jobs end failed
+  if (past > 0) log.info({ jobs: past }, 'jobs of earlier runs loaded');
   const handlers = createHandlers({
     agentId,
     version: VERSION,

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { join } from 'node:path';
 import type { InstallRequestParsed, JobEvent, JobSummary, Plan } from '../protocol/index.js';
 import { XepaError, isTerminal } from '../protocol/index.js';
 import { InstallJob } from './install-job.js';
+import { appendJobEvent, loadPastJobs, writeJobMeta } from './job-history.js';
 import { JobLog } from './job-log.js';
+import type { JobRecord } from './job-record.js';
 import type { JobRuntime } from './runtime.js';
 
 // Holds the agent's jobs: creates them in their own directory, finds them, follows their events.
 export class JobManager {
-  private readonly jobs = new Map<string, InstallJob>();
+  private readonly jobs = new Map<string, JobRecord>();
   private readonly busy = new Map<string, string>(); // device path -> job id, for running jobs
 
   constructor(
@@ -27,7 +30,8 @@ export class JobManager {
     const id = this.newId();
     const dir = join(this.jobsDir, id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const events = new JobLog(id, (e) => appendFileSync(join(dir, 'events.jsonl'), `${JSON.stringify(e)}\n`), this.rt.now);
+    writeJobMeta(dir, { id, createdAt: this.rt.now().toISOString(), plan });
+    const events = new JobLog(id, (e) => appendJobEvent(dir, e), this.rt.now);
     const job = new InstallJob(id, dir, request, plan, events, this.rt);
     this.jobs.set(id, job);
     for (const d of plan.disks) this.busy.set(d.path, id);
@@ -38,8 +42,15 @@ export class JobManager {
     return job;
   }
 
+  // Takes in the jobs of earlier runs of the agent (interrupted ones end failed with ERR_AGENT_RESTARTED).
+  loadPast(log: Logger): number {
+    const past = loadPastJobs(this.jobsDir, { log, now: this.rt.now });
+    for (const j of past) this.jobs.set(j.id, j);
+    return past.length;
+  }
+
   // The job with this id, or ERR_NOT_FOUND.
-  get(id: string): InstallJob {
+  get(id: string): JobRecord {
     const job = this.jobs.get(id);
     if (!job) throw new XepaError('ERR_NOT_FOUND', `no job ${id} on this agent`);
     return job;

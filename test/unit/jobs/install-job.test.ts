@@ -121,3 +121,30 @@ describe('install job', () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 });
+
+describe('jobs across agent restarts', () => {
+  it('shows the jobs of an earlier run, and ends an interrupted one failed with ERR_AGENT_RESTARTED', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xepa-jobs-'));
+    const first = new JobManager(dir, fakeRuntime().rt);
+    const finished = first.create(request, plan);
+    await finished.done;
+    const { rt } = fakeRuntime({ holdVm: true });
+    const second = new JobManager(dir, rt).create(request, { ...plan, disks: [{ ...plan.disks[0]!, path: '/dev/loop8' }] });
+    await new Promise<void>((resolve) => second.events.follow(0, (e) => e.state === 'running' && resolve()));
+    // the agent "dies" here: a new manager reads the same directory
+    const after = new JobManager(dir, fakeRuntime().rt);
+    expect(after.loadPast(pino({ level: 'silent' }))).toBe(2);
+    expect(after.get(finished.id).summary().state).toBe('done');
+    const interrupted = after.get(second.id).summary();
+    expect(interrupted.state).toBe('failed');
+    expect(interrupted.error?.code).toBe('ERR_AGENT_RESTARTED');
+    const seqs = after.get(second.id).events.events.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    // and a third start sees the same, without appending again
+    const third = new JobManager(dir, fakeRuntime().rt);
+    third.loadPast(pino({ level: 'silent' }));
+    expect(third.get(second.id).events.lastSeq).toBe(after.get(second.id).events.lastSeq);
+    second.cancel();
+    await second.done;
+  });
+});

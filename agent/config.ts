@@ -17,6 +17,10 @@ export const AgentConfig = z
     trustedKeys: z.array(z.string().min(1)).min(1, 'trustedKeys: at least one controller public key is needed'),
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
     probeKernel: z.string().optional(), // a kernel to prove KVM with (boots to a panic under KVM)
+    // How long that kernel gets to show it runs (default 20 s; nested KVM under an emulated host needs ~30 s).
+    probeTimeoutSeconds: z.number().int().min(1).max(600).optional(),
+    // Browser origins allowed to open the agent's WebSockets directly (default none: browsers use the console).
+    allowedOrigins: z.array(z.string().url().max(200)).max(16).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

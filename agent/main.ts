@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { startAgentServer, ensureTlsIdentity } from './api/index.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
+import { createConsoleRoutes, jobConsoleTargets } from './console/index.js';
 import { Procfs, Sysfs, listDisks, readInventory, resolveDisks } from './host/index.js';
-import { JobManager } from './jobs/index.js';
+import { JobManager, stopOrphanVms } from './jobs/index.js';
+import { createPciIds, readPciContext } from './pci/index.js';
+import { type VfioDeps, restoreLeftovers } from './vfio/index.js';
 import { isENOENT, isXepaError, parsePublicKey } from './protocol/index.js';
 import { createHandlers } from './service/handlers.js';
 import { createJobRuntime } from './service/runtime.js';
@@ -38,15 +41,29 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
   // The KVM probe boots a kernel under KVM (up to ~20 s when KVM hangs): start it now, await it when planning.
   const accel: Promise<AccelChoice> =
     config.accel === 'auto'
-      ? probeAccel({ log, ...(config.probeKernel ? { probeKernel: config.probeKernel } : {}) })
+      ? probeAccel({
+          log,
+          ...(config.probeKernel ? { probeKernel: config.probeKernel } : {}),
+          ...(config.probeTimeoutSeconds ? { timeoutMs: config.probeTimeoutSeconds * 1000 } : {}),
+        })
       : Promise.resolve({ accel: config.accel, reason: `set by the agent's configuration (${config.accel})` });
 
+  // A VM left running by a previous run (kill -9 of the agent) is stopped first: it still writes the disks and
+  // holds the vfio devices that the journal restore below must take back.
+  await stopOrphanVms(join(config.stateDir, 'jobs'), { log });
+  // Devices left on vfio-pci by a previous run (crash, kill -9) go back to their drivers before anything else.
+  const vfio: VfioDeps = { sysfs, log, stateDir: config.stateDir };
+  for (const r of await restoreLeftovers(vfio)) {
+    if (r.problems.length > 0) log.error({ job: r.job, problems: r.problems }, 'leftover vfio journal: restore incomplete');
+    else log.warn({ job: r.job, devices: r.devices }, 'leftover vfio journal: devices restored');
+  }
   const jobs = new JobManager(
     join(config.stateDir, 'jobs'),
-    createJobRuntime({ log, isoDir: config.isoDir ?? join(config.stateDir, 'isos'), listDisks: () => listDisks({ sysfs, procfs }) }),
+    createJobRuntime({ log, isoDir: config.isoDir ?? join(config.stateDir, 'isos'), listDisks: () => listDisks({ sysfs, procfs }), vfio }),
   );
   const past = jobs.loadPast(log); // after the device journal is restored: interrupted jobs end failed
   if (past > 0) log.info({ jobs: past }, 'jobs of earlier runs loaded');
+  const pciIds = createPciIds();
   const handlers = createHandlers({
     agentId,
     version: VERSION,
@@ -54,12 +71,20 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
     jobs,
     accel: () => accel,
     resolveDisks: (selectors, disks) => resolveDisks(selectors, disks),
+    pci: (peers) => readPciContext({ sysfs, procfs, ids: pciIds }, peers),
     readInventory: async () => {
       const a = await accel;
       return readInventory({ sysfs, procfs, log, kvm: { usable: a.accel === 'kvm', reason: a.reason } });
     },
   });
+  // The consoles (VNC, serial, QMP, shell, screenshots) of the running job's VM; node-pty loads lazily.
+  const consoles = createConsoleRoutes({
+    targets: jobConsoleTargets(jobs),
+    log,
+    mediaDirs: [config.isoDir ?? join(config.stateDir, 'isos')],
+  });
   const server = await startAgentServer({
+    routes: consoles.routes,
     host: config.listen.host,
     port: config.listen.port,
     tls: { key: identity.key, cert: identity.cert },
@@ -69,6 +94,7 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
     handlers,
     log,
     version: VERSION,
+    ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
   });
   log.info({ agentId, port: server.port, host: config.listen.host, fingerprint: identity.fingerprint, version: VERSION }, 'agent listening');
 
@@ -78,6 +104,7 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping: cancelling jobs and restoring devices');
     await jobs.shutdown();
+    await consoles.close();
     await server.close();
     log.info('stopped');
     process.exit(0);

@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { statSync } from 'node:fs';
+import { buildWebAssets } from './web-assets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const version = JSON.parse(await (await import('node:fs/promises')).readFile(join(root, 'package.json'), 'utf8')).version;
@@ -24,9 +25,12 @@ const common = {
   logLevel: 'warning',
 };
 
+// The web console's browser files (noVNC included), embedded in the controller bundle (controller/web/assets.ts).
+const webAssets = await buildWebAssets(root);
+
 const outputs = [
   { entry: 'agent/main.ts', out: 'dist/xepa-agent.mjs' },
-  { entry: 'controller/cli/main.ts', out: 'dist/xepa.mjs' },
+  { entry: 'controller/cli/main.ts', out: 'dist/xepa.mjs', define: { XEPA_WEB_ASSETS: JSON.stringify(webAssets) } },
   { entry: 'bench/run.ts', out: 'dist/xepa-bench.mjs' },
 ];
 
@@ -36,6 +40,6 @@ for (const o of outputs) {
   } catch {
     continue; // not written yet
   }
-  await build({ ...common, entryPoints: [join(root, o.entry)], outfile: join(root, o.out) });
+  await build({ ...common, define: { ...common.define, ...o.define }, entryPoints: [join(root, o.entry)], outfile: join(root, o.out) });
   console.log(`built ${o.out} (${(statSync(join(root, o.out)).size / 1024).toFixed(0)} KiB)`);
 }

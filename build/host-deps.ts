@@ -16,6 +16,10 @@ export const DEMO_PACKAGES: readonly string[] = [
   'cpio',
   'zstd',
   'kmod',
+  // xepa inject's integration tests: a real sshd, ssh-keygen, and debootstrap for the Debian root they inject into
+  'openssh-server',
+  'openssh-client',
+  'debootstrap',
 ];
 
 // What ensureDebianPackages needs from the outside world.

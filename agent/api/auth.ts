@@ -15,7 +15,7 @@ export interface Authenticated {
 export interface AuthOptions {
   keys: readonly KeyObject[];
   audience: string; // this agent's id
-  scope: Scope; // the scope the requested path requires
+  scope: Scope | readonly Scope[]; // the scope the requested path requires (a list: any one of them)
   now?: number;
 }
 
@@ -64,6 +64,20 @@ export function extractToken(req: IncomingMessage): { token: string; via: TokenS
 // signature, expired) or ERR_FORBIDDEN (wrong audience or scope). Never logs or echoes the token.
 export function authenticateRequest(req: IncomingMessage, o: AuthOptions): Authenticated {
   const { token, via } = extractToken(req);
-  const claims = verifyToken(token, { keys: o.keys, audience: o.audience, scope: o.scope, now: o.now });
+  const scope = typeof o.scope === 'string' ? o.scope : scopeToVerify(token, o.scope);
+  const claims = verifyToken(token, { keys: o.keys, audience: o.audience, scope, now: o.now });
   return { claims, via };
+}
+
+// Of several accepted scopes, the first one the token claims (read before verification only to choose;
+// verifyToken then checks the signature and that very scope), else the first accepted one (refused there).
+function scopeToVerify(token: string, accepted: readonly Scope[]): Scope {
+  let claimed: unknown;
+  try {
+    claimed = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { scope?: unknown }).scope;
+  } catch {
+    claimed = undefined;
+  }
+  const list = Array.isArray(claimed) ? claimed : [];
+  return accepted.find((s) => list.includes(s)) ?? (accepted[0] as Scope);
 }

@@ -14,6 +14,7 @@ export interface ServeControlOptions {
   log: Logger;
   maxBufferedBytes?: number;
   connectionId?: string;
+  peer?: ControlConnection['peer']; // remote/local addresses of the socket, handed to every call
 }
 
 // Serves the control channel on an accepted WebSocket: each text message is dispatched and answered;
@@ -37,6 +38,7 @@ export function serveControlConnection(ws: WebSocket, opts: ServeControlOptions)
 
   const conn: ControlConnection = {
     id,
+    ...(opts.peer ? { peer: opts.peer } : {}),
     log,
     send: (msg: EventEnvelope) => write(msg),
     onClose: (fn) => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import {
   RequestEnvelope,
+  jsonShapeProblem,
   XepaError,
   isMethodName,
   methods,
@@ -20,6 +21,13 @@ export interface CallContext {
   send(msg: EventEnvelope): void; // pushes a notification on this connection (dropped once it is closed)
   onClose(fn: () => void): void; // runs fn when this connection ends (at once if it already has)
   log: Logger;
+  peer?: ConnectionPeer; // the connection's two ends (the protected set keeps the controller's NIC)
+}
+
+/** The addresses of a connection as the agent's socket sees them. */
+export interface ConnectionPeer {
+  remote?: string;
+  local?: string;
 }
 
 // The agent's implementation of the method table: the compiler requires a handler for every method.
@@ -31,6 +39,7 @@ export const IDEMPOTENT_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
 /** The connection-side services the dispatcher needs to build a CallContext. */
 export interface ControlConnection {
   id: string;
+  peer?: ConnectionPeer;
   send(msg: EventEnvelope): void;
   onClose(fn: () => void): void;
   log: Logger;
@@ -57,7 +66,13 @@ interface Issue {
 
 // zod issues in a compact, JSON-friendly form for error details.
 export const summarizeIssues = (issues: Issue[]): { path: string; message: string }[] =>
-  issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));
+  issues.slice(0, 20).map((i) => ({ path: i.path.join('.').slice(0, 200), message: i.message.slice(0, 200) }));
+
+// The id of a message that is not a valid request, when it has a usable one (so the caller can match the refusal).
+function idOf(raw: unknown): string | null {
+  const id = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : null;
+}
 
 // Builds the control-channel dispatcher: validates at the edge, routes to the handler, maps errors to the wire.
 export function createDispatcher(opts: DispatcherOptions): Dispatch {
@@ -69,11 +84,12 @@ export function createDispatcher(opts: DispatcherOptions): Dispatch {
     } catch {
       return badRequest(null, 'control message is not valid JSON');
     }
+    // Shape before schema: huge arrays or deep nesting would cost seconds of CPU in zod (docs/reliability.md).
+    const shape = jsonShapeProblem(raw);
+    if (shape !== undefined) return badRequest(idOf(raw), `control message refused: ${shape}`);
     const env = RequestEnvelope.safeParse(raw);
     if (!env.success) {
-      const maybeId = (raw as { id?: unknown } | null)?.id;
-      const id = typeof maybeId === 'string' && maybeId.length > 0 && maybeId.length <= 64 ? maybeId : null;
-      return badRequest(id, 'not a request: expected { id, key, method, params }', { issues: summarizeIssues(env.error.issues) });
+      return badRequest(idOf(raw), 'not a request: expected { id, key, method, params }', { issues: summarizeIssues(env.error.issues) });
     }
     const { id, key, method } = env.data;
     if (!isMethodName(method)) {
@@ -84,7 +100,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatch {
       return badRequest(id, `invalid params for ${method}`, { issues: summarizeIssues(parsed.error.issues) });
     }
     const log = conn.log.child({ method, reqId: id });
-    const ctx: CallContext = { key, connectionId: conn.id, send: conn.send, onClose: conn.onClose, log };
+    const ctx: CallContext = { key, connectionId: conn.id, send: conn.send, onClose: conn.onClose, log, ...(conn.peer ? { peer: conn.peer } : {}) };
     const handler = opts.handlers[method] as (p: unknown, c: CallContext) => Promise<unknown>;
     const call = (): Promise<unknown> => handler(parsed.data, ctx);
     try {

@@ -13,6 +13,10 @@ export function statusForCode(code: ErrorCode): number {
       return 403;
     case 'ERR_NOT_FOUND':
       return 404;
+    case 'ERR_JOB_STATE':
+      return 409;
+    case 'ERR_UNAVAILABLE':
+      return 503;
     default:
       return 500;
   }

@@ -6,7 +6,7 @@ export type { SelfSignedSpec } from './x509.js';
 export { startAgentServer } from './server.js';
 export type { AgentServer, AgentServerOptions } from './server.js';
 export { createDispatcher, IDEMPOTENT_METHODS } from './control.js';
-export type { CallContext, Handlers, Dispatch, ControlConnection } from './control.js';
+export type { CallContext, ConnectionPeer, Handlers, Dispatch, ControlConnection } from './control.js';
 export { serveControlConnection, MAX_BUFFERED_BYTES } from './control-connection.js';
 export { IdempotencyCache } from './idempotency.js';
 export type { IdempotencyOptions } from './idempotency.js';

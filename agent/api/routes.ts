@@ -13,9 +13,12 @@ export interface RouteConnection {
 /** One WebSocket endpoint of the agent: the path, the scope its token needs and what serves it. */
 export interface WsRoute {
   path: string | RegExp; // exact path, or a pattern tested against the path (anchor it)
-  scope: Scope;
+  scope: Scope | readonly Scope[]; // a list means any one of them (e.g. vnc or vnc:view); the route reads auth.claims.scope
   maxPayload: number; // largest message accepted from the peer, bytes
   subprotocols?: string[]; // subprotocols the server may select, in preference order; default ["xepa"]
+  // Runs after authentication and before the upgrade: throw a XepaError to refuse with its HTTP status
+  // (e.g. ERR_NOT_FOUND when there is no running VM), so clients get `{ code, message }` instead of a closed socket.
+  check?(conn: RouteConnection): void;
   onConnection(ws: WebSocket, conn: RouteConnection): void;
 }
 

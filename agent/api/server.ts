@@ -5,13 +5,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_CONTROL_MESSAGE, PROTOCOL_VERSION, XepaError } from '../protocol/index.js';
+import { MAX_CONTROL_MESSAGE, PROTOCOL_VERSION, XepaError, type Scope } from '../protocol/index.js';
 import { authenticateRequest, refuseTokenInUrl } from './auth.js';
+import { ConnectionGate, DEFAULT_LIMITS, type ServerLimits, type ServerStats } from './connection-gate.js';
 import { createDispatcher, type Handlers } from './control.js';
 import { serveControlConnection } from './control-connection.js';
 import { startHeartbeat, PING_INTERVAL_MS } from './heartbeat.js';
 import { refuseUpgrade, replyJson, statusForCode } from './http-reply.js';
 import { IdempotencyCache } from './idempotency.js';
+import { ReplayCache } from './replay-cache.js';
 import { matchRoute, selectSubprotocol, type WsRoute } from './routes.js';
 
 /** Everything the agent's HTTPS/WSS server needs. */
@@ -27,14 +29,19 @@ export interface AgentServerOptions {
   version: string;
   now?: () => number;
   routes?: WsRoute[]; // further WebSocket endpoints (vnc, serial, qmp, shell), after /v1/control
-  allowedOrigins?: string[]; // when set, a request with an Origin header must carry one of these
+  // Browsers always send Origin on a WebSocket, other clients do not: a request with an Origin header is
+  // refused unless that origin is listed here (by default none is: browsers go through the controller's console).
+  allowedOrigins?: string[];
   pingIntervalMs?: number; // default 20 s
   idempotency?: IdempotencyCache;
+  limits?: ServerLimits; // connections per scope, pending connections, timeouts (connection-gate.ts)
+  replay?: ReplayCache; // single-use memory of console tokens (every scope but control)
 }
 
 /** A running agent server. */
 export interface AgentServer {
   port: number;
+  stats(): ServerStats; // open WebSockets per scope, pending connections, refusals by reason
   close(): Promise<void>; // stops listening and ends every socket
 }
 
@@ -50,12 +57,16 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     path: '/v1/control',
     scope: 'control',
     maxPayload: MAX_CONTROL_MESSAGE,
-    onConnection: (ws, { auth }) => {
-      const conn = serveControlConnection(ws, { dispatch, log });
+    onConnection: (ws, { auth, req }) => {
+      const { remoteAddress, localAddress } = req.socket;
+      const peer = { ...(remoteAddress ? { remote: remoteAddress } : {}), ...(localAddress ? { local: localAddress } : {}) };
+      const conn = serveControlConnection(ws, { dispatch, log, peer });
       conn.log.info({ jti: auth.claims.jti, iss: auth.claims.iss }, 'control connection opened');
     },
   };
   const routes = [control, ...(opts.routes ?? [])];
+  const gate = new ConnectionGate(opts.limits);
+  const replay = opts.replay ?? new ReplayCache({ now });
   const heartbeat = startHeartbeat(opts.pingIntervalMs ?? PING_INTERVAL_MS, log);
   const servers = new Map<WsRoute, WebSocketServer>(
     routes.map((r) => [
@@ -97,8 +108,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       }
       refuseTokenInUrl(url);
       const origin = req.headers.origin;
-      if (origin !== undefined && opts.allowedOrigins && !opts.allowedOrigins.includes(origin)) {
-        throw new XepaError('ERR_FORBIDDEN', `origin ${origin} is not allowed`);
+      if (origin !== undefined && !(opts.allowedOrigins ?? []).includes(origin)) {
+        throw new XepaError('ERR_FORBIDDEN', `origin ${origin} is not allowed to connect to this agent`);
       }
       const auth = authenticateRequest(req, {
         keys: opts.trustedKeys,
@@ -106,29 +117,77 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         scope: found.route.scope,
         now: now(),
       });
+      found.route.check?.({ req, auth, match: found.match });
+      const scopes: readonly Scope[] = typeof found.route.scope === 'string' ? [found.route.scope] : found.route.scope;
+      const scope = scopes.find((s) => auth.claims.scope.includes(s)) ?? scopes[0]!;
+      const release = gate.admit(scope);
+      try {
+        if (scope !== 'control') replay.claim(auth.claims); // console tokens are single-use
+      } catch (err) {
+        release();
+        throw err;
+      }
+      gate.leavePending(req.socket);
       const wss = servers.get(found.route) as WebSocketServer;
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        ws.once('close', release);
         heartbeat.watch(ws);
         found.route.onConnection(ws, { req, auth, match: found.match });
       });
+      socket.once('close', release); // the handshake may still fail (bad key): the slot is given back either way
     } catch (err) {
       const e = err instanceof XepaError ? err : new XepaError('ERR_INTERNAL', 'upgrade failed', { cause: err });
+      gate.count(e.code);
       if (e.code === 'ERR_INTERNAL') log.error({ err, path: url.pathname }, 'upgrade failed');
       else log.info({ path: url.pathname, code: e.code, remote, reason: e.message }, 'upgrade refused');
       refuseUpgrade(socket, statusForCode(e.code), e.code, e.message);
     }
   };
 
-  const server = createServer({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' }, onRequest);
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
+  // Slowloris bounds: the TLS handshake, the headers (an upgrade is only headers) and a whole request each have a
+  // deadline, checked every second; connections that have not upgraded are capped, and so are all connections.
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const server = createServer(
+    {
+      key: opts.tls.key,
+      cert: opts.tls.cert,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: limits.handshakeTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    onRequest,
+  );
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => gate.count('connection-limit'));
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
+  server.on('secureConnection', (s: Socket) => {
+    if (!gate.enterPending(s)) return void s.destroy();
+    s.once('close', () => gate.leavePending(s));
+    // A connection that says nothing at all never starts a request, so the header deadline never sees it:
+    // an idle deadline closes it (ws clears the socket timeout once a connection has upgraded).
+    s.setTimeout(limits.headersTimeoutMs, () => {
+      gate.count('timeout');
+      s.destroy();
+    });
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (timeout) gate.count('timeout');
+    else if (err.code?.startsWith('HPE_')) gate.count('bad-http');
+    if (socket.writable) socket.write(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nConnection: close\r\n\r\n`);
+    socket.destroy();
+  });
   server.on('upgrade', onUpgrade);
-  server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'));
+  server.on('tlsClientError', (err) => {
+    gate.count('tls');
+    log.debug({ err: err.message }, 'TLS handshake failed');
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -142,6 +201,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
 
   return {
     port,
+    stats: () => gate.stats(),
     close: async () => {
       heartbeat.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { InstallRequestParsed, JobState, JobSummary, Plan } from '../protocol/index.js';
 import { XepaError, isXepaError, toWireError } from '../protocol/index.js';
 import type { JobLog } from './job-log.js';
+import { backupStep, typeBootKeys } from './job-fidelity.js';
+import { vmOutcome } from './vm-outcome.js';
 import type { JobRuntime, RunningVmHandle, VmSpecInput } from './runtime.js';
 
 const STOP_GRACE_MS = 10_000;
@@ -17,6 +19,8 @@ export class InstallJob {
   private readonly abort = new AbortController();
   private vm: RunningVmHandle | undefined;
   private cancelRequested = false;
+  private finishRequested = false; // `finish` stopped the VM: the job still ends done
+  private releaseFidelity: (() => Promise<void>) | undefined;
   private readonly log: Logger;
   readonly done: Promise<void>;
   private startRun!: () => void;
@@ -46,6 +50,18 @@ export class InstallJob {
     return { vnc: join(this.dir, 'vnc.sock'), qmp: join(this.dir, 'qmp.sock'), serial: [join(this.dir, 'serial0.sock'), join(this.dir, 'serial1.sock')] };
   }
 
+  // QEMU's log of each serial port (kept even with nobody attached): the consoles' scrollback source.
+  get serialLogs(): string[] {
+    return [join(this.dir, 'serial0.log'), join(this.dir, 'serial1.log')];
+  }
+
+  // The running VM's console handle (its QMP connection) while QEMU runs; undefined before boot and after exit.
+  vmConsole(): { pid: number; qmp: NonNullable<RunningVmHandle['qmp']> } | undefined {
+    const qmp = this.vm?.qmp;
+    if (!this.vm || !qmp || qmp.closed) return undefined;
+    return { pid: this.vm.pid, qmp };
+  }
+
   // The job as `job.get` reports it.
   summary(): JobSummary {
     const s: JobSummary = {
@@ -71,6 +87,20 @@ export class InstallJob {
     if (this.vm) void this.vm.stop(STOP_GRACE_MS).catch((err) => this.log.warn({ err }, 'stopping the VM failed'));
   }
 
+  // `finish` on a job whose VM still runs: stop it; the job restores its devices and ends done.
+  stopForFinish(): void {
+    if (this.finishRequested || this.cancelRequested || ['done', 'failed', 'cancelled', 'restoring'].includes(this.state)) return;
+    this.finishRequested = true;
+    this.emit(this.state, 'finish requested: stopping the VM');
+    if (this.vm) void this.vm.stop(STOP_GRACE_MS).catch((err) => this.log.warn({ err }, 'stopping the VM failed'));
+    else this.abort.abort();
+  }
+
+  // The message of the error that ended the job, if one did.
+  errorMessage(): string | undefined {
+    return this.error?.message;
+  }
+
   private emit(state: JobState, message: string, extra: { progress?: number; detail?: Record<string, unknown> } = {}): void {
     this.state = state;
     this.updatedAt = this.rt.now().toISOString();
@@ -84,32 +114,32 @@ export class InstallJob {
 
   private async run(): Promise<void> {
     let releaseDisks: (() => Promise<void>) | undefined;
+    let releaseVfio: (() => Promise<void>) | undefined;
     let outcome: 'done' | 'failed' | 'cancelled' = 'done';
     let endMessage = 'install finished: the guest powered off';
     try {
       const iso = await this.fetch();
       this.checkCancelled();
-      this.emit('binding', `claiming ${this.plan.disks.length} disk(s) exclusively (raw block devices)`);
-      const claim = await this.rt.claimDisks(this.id, this.plan.disks.map((d) => d.path));
-      releaseDisks = claim.release;
+      const saved = await backupStep(this.rt, this.dir, this.plan); // before binding: vfio hides the disks
+      if (saved) this.emit('binding', saved.message, { detail: saved.detail });
+      releaseVfio = await this.bindDevices();
+      const rawPaths = this.plan.disks.filter((d) => d.via === 'raw').map((d) => d.path);
+      if (rawPaths.length > 0) {
+        this.emit('binding', `claiming ${rawPaths.length} disk(s) exclusively (raw block devices)`);
+        const claim = await this.rt.claimDisks(this.id, rawPaths);
+        releaseDisks = claim.release;
+      }
       this.checkCancelled();
       const exit = await this.boot(iso);
       if (this.cancelRequested) throw new XepaError('ERR_CANCELLED', 'job cancelled');
-      if (exit.shutdownReason !== 'guest-shutdown' && exit.code !== 0) {
-        throw new XepaError('ERR_QEMU_EXIT', `QEMU ended with ${exit.signal ?? `code ${exit.code}`}: ${exit.stderrTail.slice(-5).join(' | ') || 'no stderr'}`, {
-          details: { code: exit.code, signal: exit.signal, stderrTail: exit.stderrTail },
-        });
-      }
-      if (exit.shutdownReason && exit.shutdownReason !== 'guest-shutdown') {
-        throw new XepaError('ERR_QEMU_EXIT', `the VM stopped without a guest power-off (${exit.shutdownReason})`);
-      }
+      endMessage = this.finishRequested ? 'VM stopped by finish' : vmOutcome(exit, this.request.vm.endOn);
     } catch (err) {
       outcome = isXepaError(err, 'ERR_CANCELLED') || this.cancelRequested ? 'cancelled' : 'failed';
       this.error = toWireError(err);
       endMessage = outcome === 'cancelled' ? 'job cancelled' : `install failed: ${this.error.message}`;
       this.log.warn({ err }, endMessage);
     }
-    await this.restore(releaseDisks).catch((err) => {
+    await this.restore(releaseDisks, releaseVfio).catch((err) => {
       outcome = 'failed';
       this.error ??= toWireError(err);
       endMessage = `restore failed: ${toWireError(err).message}`;
@@ -138,34 +168,71 @@ export class InstallJob {
   private async boot(iso: { path: string }): Promise<Awaited<RunningVmHandle['exited']>> {
     this.emit('booting', `starting QEMU (${this.plan.accel}, ${this.plan.firmware}, ${this.plan.memoryMiB} MiB, ${this.plan.cpus} vCPU)`, { detail: { accel: this.plan.accel, accelReason: this.plan.accelReason } });
     const c = this.consoles;
+    const fidelity = await this.rt.prepareFidelity?.({ id: this.id, dir: this.dir, plan: this.plan, request: this.request });
+    this.releaseFidelity = fidelity?.release;
+    for (const note of fidelity?.notes ?? []) this.emit('booting', note);
     const spec: VmSpecInput = {
+      ...fidelity?.spec, // SMBIOS, TPM, NIC, answer medium, CPU model (docs/fidelity.md)
       name: `xepa-${this.id}`,
       accel: this.plan.accel,
       memoryMiB: this.plan.memoryMiB,
       cpus: this.plan.cpus,
-      firmware: await this.rt.prepareFirmware(this.plan.firmware, this.dir),
+      firmware: await this.rt.prepareFirmware(this.plan.firmware, this.dir, { secureBoot: this.plan.fidelity?.firmware.secureBoot.vm === true }),
       cdrom: iso.path,
-      disks: this.plan.disks.map((d) => ({ path: d.path, bus: this.plan.diskBus, ...(d.serial ? { serial: d.serial } : {}) })),
+      disks: this.plan.disks.filter((d) => d.via === 'raw').map((d) => ({ path: d.path, bus: this.plan.diskBus, ...(d.serial ? { serial: d.serial } : {}) })),
+      hostDevices: (this.plan.passthrough?.devices ?? []).map((d) => ({ bdf: d.bdf, ...(d.bootIndex !== undefined ? { bootIndex: d.bootIndex } : {}) })),
       sockets: { qmp: c.qmp, vnc: c.vnc, serial: [c.serial[0]!, c.serial[1]!] },
-      serialLogs: [join(this.dir, 'serial0.log'), join(this.dir, 'serial1.log')],
+      serialLogs: [this.serialLogs[0]!, this.serialLogs[1]!],
       bootOrder: 'disk-first',
+      onReboot: this.request.vm.endOn === 'reboot' ? 'shutdown' : 'reset',
+      pidFile: join(this.dir, 'qemu.pid'), // an agent restarted after a crash stops the VM it left (orphan-vms.ts)
     };
     this.vm = await this.rt.startVm(spec);
+    let reboots = 0;
     this.vm.onGuestEvent?.((event) => {
-      if (event === 'RESET') this.emit('running', 'guest rebooted');
+      if (event === 'RESET') {
+        reboots++;
+        this.emit('running', 'guest rebooted: it boots on from its disk (the job ends when it powers off; vm.endOn "reboot" ends it here)', {
+          detail: { guestEvent: 'RESET', reboots },
+        });
+      }
       if (event === 'POWERDOWN') this.emit('running', 'guest asked to power down');
     });
     this.emit('running', `installer running under ${this.plan.accel.toUpperCase()} (pid ${this.vm.pid}); VNC ${c.vnc}`, { detail: { consoles: c } });
+    typeBootKeys(this.request.keys, this.vm, this.abort.signal, (m) => this.state === 'running' && this.emit('running', m));
     if (this.cancelRequested) void this.vm.stop(STOP_GRACE_MS);
     const exit = await this.vm.exited;
     this.emit('stopping', `QEMU exited (${exit.shutdownReason ?? exit.signal ?? `code ${exit.code}`})`);
     return exit;
   }
 
-  private async restore(releaseDisks: (() => Promise<void>) | undefined): Promise<void> {
+  // Binds the plan's PCI functions (whole groups) to vfio-pci; gives back how to restore them.
+  private async bindDevices(): Promise<(() => Promise<void>) | undefined> {
+    const bind = this.plan.passthrough?.bind ?? [];
+    if (bind.length === 0) return undefined;
+    if (!this.rt.bindVfio) throw new XepaError('ERR_VFIO_BIND', 'this agent runtime cannot bind devices to vfio-pci');
+    for (const f of this.plan.passthrough?.forced ?? []) this.log.warn({ bdf: f.bdf, reasons: f.reasons, why: f.why }, 'FORCED: binding a protected device');
+    const list = bind.map((b) => `${b.bdf} (group ${b.group})`).join(', ');
+    this.emit('binding', `binding ${bind.length} PCI function(s) to vfio-pci: ${list}`, { detail: { bind } });
+    const hold = await this.rt.bindVfio(this.id, bind);
+    this.emit('binding', `bound to vfio-pci: ${list}`);
+    return hold.release;
+  }
+
+  private async restore(releaseDisks: (() => Promise<void>) | undefined, releaseVfio?: () => Promise<void>): Promise<void> {
     this.emit('restoring', 'restoring devices');
     if (this.vm) await this.vm.stop(STOP_GRACE_MS).catch(() => undefined); // no-op when it already exited
-    if (releaseDisks) await releaseDisks();
+    await this.releaseFidelity?.().catch((err: unknown) => this.log.warn({ err }, 'stopping swtpm failed'));
+    // Both releases run whatever the other does: a failed vfio restore must not keep the raw disks claimed.
+    let failure: unknown;
+    if (releaseVfio) {
+      await releaseVfio().then(
+        () => this.emit('restoring', 'PCI functions back on their original drivers'),
+        (err: unknown) => (failure = err),
+      );
+    }
+    if (releaseDisks) await releaseDisks().catch((err: unknown) => (failure ??= err));
+    if (failure !== undefined) throw failure;
     const problems = await this.rt.verifyDisks(this.plan);
     if (problems.length > 0) throw new XepaError('ERR_DEVICE_NOT_FOUND', `after the VM: ${problems.join('; ')}`);
     this.emit('restoring', `devices restored; ${this.plan.disks.length} disk(s) checked back by ${this.plan.disks.every((d) => d.serial) ? 'serial' : 'path'}`);

@@ -13,7 +13,7 @@ import type { JobRuntime } from './runtime.js';
 // Holds the agent's jobs: creates them in their own directory, finds them, follows their events.
 export class JobManager {
   private readonly jobs = new Map<string, JobRecord>();
-  private readonly busy = new Map<string, string>(); // device path -> job id, for running jobs
+  private readonly busy = new Map<string, string>(); // device path or `pci:<bdf>` -> job id, for running jobs
 
   constructor(
     private readonly jobsDir: string,
@@ -27,6 +27,12 @@ export class JobManager {
       const owner = this.busy.get(d.path);
       if (owner) throw new XepaError('ERR_DEVICE_BUSY', `${d.path} is in use by job ${owner}`, { details: { path: d.path, job: owner } });
     }
+    const bdfs = (plan.passthrough?.bind ?? []).map((b) => b.bdf);
+    for (const bdf of bdfs) {
+      const owner = this.busy.get(`pci:${bdf}`);
+      if (owner) throw new XepaError('ERR_DEVICE_BUSY', `${bdf} is bound to vfio-pci for job ${owner}`, { details: { bdf, job: owner } });
+    }
+    const keys = [...plan.disks.map((d) => d.path), ...bdfs.map((b) => `pci:${b}`)];
     const id = this.newId();
     const dir = join(this.jobsDir, id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -34,9 +40,9 @@ export class JobManager {
     const events = new JobLog(id, (e) => appendJobEvent(dir, e), this.rt.now);
     const job = new InstallJob(id, dir, request, plan, events, this.rt);
     this.jobs.set(id, job);
-    for (const d of plan.disks) this.busy.set(d.path, id);
+    for (const k of keys) this.busy.set(k, id);
     void job.done.finally(() => {
-      for (const d of plan.disks) if (this.busy.get(d.path) === id) this.busy.delete(d.path);
+      for (const k of keys) if (this.busy.get(k) === id) this.busy.delete(k);
     });
     job.start();
     return job;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { DiskInfo, InstallRequestParsed, Inventory, Plan } from '../protocol/index.js';
 import { XepaError } from '../protocol/index.js';
+import { type PciContext, type PassthroughDecision, planPassthrough, resolveNics } from '../pci/index.js';
+import { type FidelityInputs, pciFidelityFacts, planFidelity } from '../fidelity/index.js';
 
 const MiB = 1024 * 1024;
 // What the rescue system keeps for itself (agent, QEMU's own overhead, page cache) when sizing the VM.
@@ -14,6 +16,11 @@ export interface PlanInputs {
   resolveDisks: (selectors: InstallRequestParsed['disks'], disks: DiskInfo[]) => DiskInfo[];
   // Bytes of RAM the ISO will take when it is kept in RAM (rescue systems), 0 when on disk or already cached.
   isoRamBytes?: number;
+  // The PCI side (devices, groups, protected set): with it, controllers are passed through by vfio-pci where
+  // their IOMMU group allows (docs/devices.md); without it every disk goes raw, as before.
+  pci?: PciContext;
+  // Host facts and probes for the fidelity report (docs/fidelity.md); without them the plan has no `fidelity`.
+  fidelity?: FidelityInputs;
 }
 
 // Computes the dry run of an install: which disks, firmware, accelerator, memory, and what to warn about.
@@ -48,12 +55,21 @@ export function makePlan(req: InstallRequestParsed, inputs: PlanInputs): Plan {
   }
   const cpus = req.vm.cpus ?? Math.max(1, Math.min(4, inventory.cpu.threads));
 
-  // The no-IOMMU path: disks are handed to QEMU as raw block devices (DESIGN §2), said out loud.
-  warnings.push(
-    inventory.iommu.enabled
-      ? 'PCI passthrough is not implemented yet: disks are given to the VM as raw block devices'
-      : 'no IOMMU: disks are given to the VM as raw block devices, not by PCI passthrough',
-  );
+  let pt: PassthroughDecision | undefined;
+  if (inputs.pci) {
+    const nics = resolveNics(req.nics ?? [], inputs.pci.view.nics);
+    pt = planPassthrough({ ...inputs.pci, disks, nics, mode: req.passthrough, ...(req.forceProtected ? { force: req.forceProtected } : {}) });
+    warnings.push(...pt.warnings);
+  } else if ((req.nics ?? []).length > 0) {
+    throw new XepaError('ERR_NO_IOMMU', 'NIC passthrough needs the PCI view, which this agent does not read');
+  } else {
+    // The no-IOMMU path: disks are handed to QEMU as raw block devices (DESIGN §2), said out loud.
+    warnings.push(
+      inventory.iommu.enabled
+        ? 'PCI passthrough is not available here: disks are given to the VM as raw block devices'
+        : 'no IOMMU: disks are given to the VM as raw block devices, not by PCI passthrough',
+    );
+  }
   for (const d of disks) {
     if (!d.serial && !d.wwn) warnings.push(`${d.path} has no serial or WWN: it is identified by its /dev name only`);
   }
@@ -62,12 +78,20 @@ export function makePlan(req: InstallRequestParsed, inputs: PlanInputs): Plan {
     path: d.path,
     name: d.name,
     sizeBytes: d.sizeBytes,
-    via: 'raw' as const,
+    via: pt?.via.get(d.name)?.via ?? ('raw' as const),
+    ...(pt?.via.get(d.name)?.pciAddress ? { pciAddress: pt.via.get(d.name)!.pciAddress! } : {}),
     ...(d.serial ? { serial: d.serial } : {}),
     ...(d.wwn ? { wwn: d.wwn } : {}),
     ...(d.model ? { model: d.model } : {}),
   }));
-  const core = { disks: planned, firmware, accel, memoryMiB, cpus, diskBus: req.vm.diskBus, iommu: inventory.iommu.enabled };
-  const hash = createHash('sha256').update(JSON.stringify(core)).digest('hex').slice(0, 32);
-  return { hash, ...core, accelReason, warnings };
+  const iommu = inputs.pci?.view.iommu.enabled ?? inventory.iommu.enabled;
+  const core = { disks: planned, firmware, accel, memoryMiB, cpus, diskBus: req.vm.diskBus, iommu, ...(pt ? { passthrough: pt.passthrough } : {}) };
+  const vmBdfs = [...(pt?.passthrough.devices.map((d) => d.bdf) ?? []), ...disks.flatMap((d) => (d.pciAddress ? [d.pciAddress] : []))];
+  const fid = inputs.fidelity && planFidelity(req, inventory, { ...inputs.fidelity, ...(inputs.pci ? pciFidelityFacts(inputs.pci.view, vmBdfs) : {}) }, {
+    firmware, accel, memoryMiB, cpus, diskBus: req.vm.diskBus, rawDisks: planned.filter((d) => d.via === 'raw').length,
+    passedNics: pt?.passthrough.devices.filter((d) => d.role === 'nic').length ?? 0, isoRamBytes: inputs.isoRamBytes ?? 0, reserveMiB: HOST_RESERVE_MIB,
+  });
+  if (fid) warnings.push(...fid.warnings);
+  const hash = createHash('sha256').update(JSON.stringify(fid ? { ...core, fidelity: fid.hashKey } : core)).digest('hex').slice(0, 32);
+  return { hash, ...core, accelReason, warnings, ...(fid ? { fidelity: fid.fidelity } : {}) };
 }

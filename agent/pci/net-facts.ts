@@ -34,8 +34,8 @@ export async function readCriticalNics(
   const seen = new Set<string>();
   const add = async (top: string, kind: CriticalNic['kind']): Promise<void> => {
     for (const nic of await physicalNicsUnder(deps.sysfs, top)) {
-      if (seen.has(`${kind}:${nic.name}`)) continue;
-      seen.add(`${kind}:${nic.name}`);
+      if (seen.has(nic.name)) continue; // a NIC carrying the controller connection is not listed twice
+      seen.add(nic.name);
       out.push({ ...nic, top, kind });
     }
   };

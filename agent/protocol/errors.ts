@@ -41,6 +41,20 @@ export const ERROR_CODES = [
   'ERR_NO_IOMMU',
   'ERR_VFIO_BIND',
   'ERR_VFIO_RESTORE',
+  // Fidelity and finish (agent/fidelity, agent/finish): a host tool absent, answer medium, UEFI entries, first boot
+  'ERR_TOOL_MISSING',
+  'ERR_ANSWER_MEDIUM',
+  'ERR_EFI_BOOT',
+  'ERR_FIRST_BOOT',
+  // Injection over SSH (controller/inject)
+  'ERR_SSH_HOST_KEY',
+  'ERR_SSH_AUTH',
+  'ERR_NOT_ROOT',
+  'ERR_NO_PACKAGE_MANAGER',
+  'ERR_UNSUPPORTED_DISTRO',
+  'ERR_REMOTE_COMMAND',
+  // Consoles (agent/console): a console endpoint that cannot serve now (node-pty missing, too many viewers)
+  'ERR_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WireError } from './errors.js';
+import { AnswerMedium, FidelityVmOptions, KeyScript, PlanFidelity } from './fidelity.js';
 import { NicSelector, PassthroughMode, PlanPassthrough } from './passthrough.js';
 
 // The install job's states (DESIGN §2). failed and cancelled are reached after `restoring` has run.
@@ -35,6 +36,10 @@ export const VmOptions = z
     firmware: z.enum(['auto', 'bios', 'uefi']).default('auto'),
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
     diskBus: z.enum(['virtio', 'sata', 'nvme']).default('virtio'),
+    // How the installer ends: 'poweroff' (a reboot is reported and the guest boots on, from its disk) or
+    // 'reboot' (the first guest reboot ends the VM and the job is done) — docs/install-job.md.
+    endOn: z.enum(['poweroff', 'reboot']).default('poweroff'),
+    ...FidelityVmOptions, // cpuModel, secureBoot, tpm, smbios, nic (docs/fidelity.md)
   })
   .strict();
 export type VmOptions = z.infer<typeof VmOptions>;
@@ -56,6 +61,8 @@ export const InstallRequest = z
     nics: z.array(NicSelector).max(16).optional(), // NICs to pass through; the controller's NIC is always refused
     // Binds devices protected for an overridable reason (default-route NIC, boot medium); logged loudly.
     forceProtected: z.string().min(3).max(500).optional(),
+    answer: AnswerMedium.optional(), // a second medium with the unattended installer's answer file(s)
+    keys: KeyScript.optional(), // keystrokes at the boot menu, typed through QMP after the VM starts
   })
   .strict();
 export type InstallRequest = z.input<typeof InstallRequest>;
@@ -85,6 +92,7 @@ export const Plan = z.object({
   iommu: z.boolean(),
   warnings: z.array(z.string()),
   passthrough: PlanPassthrough.optional(), // devices, IOMMU groups and the protected set (docs/devices.md)
+  fidelity: PlanFidelity.optional(), // how the VM mirrors the metal and what differs (docs/fidelity.md)
 });
 export type Plan = z.infer<typeof Plan>;
 

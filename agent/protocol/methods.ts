@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Inventory } from './inventory.js';
+import { FinishParams, FinishReport, PartitionBackup, RestorePartitionTableParams } from './fidelity.js';
 import { InstallRequest, JobSummary, Plan } from './jobs.js';
 
 // Bumped on any incompatible change of the method table; `hello` refuses a different major.
@@ -30,6 +31,18 @@ export const methods = {
     result: z.object({ job: z.string(), replayed: z.number().int(), lastSeq: z.number().int() }),
   },
   'job.cancel': { params: jobRef, result: JobSummary },
+  // The partition tables the job saved before the VM started (one disk per call: messages stay under 1 MiB).
+  'job.backup': {
+    params: z.object({ job: z.string().min(1).max(64), index: z.number().int().nonnegative().default(0) }).strict(),
+    result: z.object({ count: z.number().int(), backup: PartitionBackup.optional() }),
+  },
+  // The move to metal: VM stopped, devices checked, UEFI boot entry reconciled, optional check and reboot.
+  finish: { params: FinishParams, result: FinishReport },
+  // Writes a saved partition table back (sfdisk dump, or the raw first/last bytes).
+  'disk.restore-partition-table': {
+    params: RestorePartitionTableParams,
+    result: z.object({ disk: z.string(), mode: z.enum(['sfdisk', 'raw']), message: z.string() }),
+  },
 } as const;
 
 export type Methods = typeof methods;

@@ -1,4 +1,4 @@
-import type { Handlers } from '../api/index.js';
+import type { CallContext, Handlers } from '../api/index.js';
 import type { JobManager, PlanInputs } from '../jobs/index.js';
 import { makePlan } from '../jobs/index.js';
 import type { Inventory, InstallRequestParsed, Plan } from '../protocol/index.js';
@@ -12,12 +12,16 @@ export interface HandlerDeps {
   readInventory: () => Promise<Inventory>;
   accel: () => Promise<PlanInputs['accel']>;
   resolveDisks: PlanInputs['resolveDisks'];
+  // The PCI side and protected set for a controller at these addresses; without it plans are raw.
+  pci?: (peers: { remote?: string; local?: string }[]) => Promise<NonNullable<PlanInputs['pci']>>;
 }
 
 // The agent's implementation of the control method table.
 export function createHandlers(d: HandlerDeps): Handlers {
-  const plan = async (req: InstallRequestParsed): Promise<Plan> =>
-    makePlan(req, { inventory: await d.readInventory(), accel: await d.accel(), resolveDisks: d.resolveDisks });
+  const plan = async (req: InstallRequestParsed, ctx?: CallContext): Promise<Plan> => {
+    const pci = d.pci ? await d.pci(ctx?.peer ? [ctx.peer] : []) : undefined;
+    return makePlan(req, { inventory: await d.readInventory(), accel: await d.accel(), resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}) });
+  };
 
   return {
     hello: async (p) => {
@@ -28,8 +32,11 @@ export function createHandlers(d: HandlerDeps): Handlers {
     },
     inventory: () => d.readInventory(),
     plan,
-    install: async (req) => {
-      const p = await plan(req);
+    install: async (req, ctx) => {
+      const p = await plan(req, ctx);
+      if (req.forceProtected !== undefined && p.passthrough?.forced?.length) {
+        ctx.log.warn({ forceProtected: req.forceProtected, forced: p.passthrough.forced }, 'FORCED: install binds protected devices');
+      }
       if (req.planHash !== undefined && req.planHash !== p.hash) {
         throw new XepaError('ERR_PLAN_CHANGED', 'the machine changed since the plan was made: plan again and review it', {
           details: { expected: req.planHash, actual: p.hash },

@@ -1,13 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { DiskInfo } from '../protocol/index.js';
+import { XepaError } from '../protocol/index.js';
+import { type VfioDeps, bindToVfio, waitForDisks } from '../vfio/index.js';
 import { fetchIso } from '../iso/index.js';
 import type { JobRuntime } from '../jobs/index.js';
 import { findOvmf, prepareUefiVars, startVm } from '../vm/index.js';
 import { claimDisksExclusive } from './disk-claims.js';
 
 // The real outside world of an install job: HTTP fetch into isoDir, OVMF/SeaBIOS, QEMU, raw disks.
-export function createJobRuntime(o: { log: Logger; isoDir: string; listDisks: () => Promise<DiskInfo[]> }): JobRuntime {
+// With `vfio`, plans that pass controllers through bind them (journal in vfio.stateDir) and restore them.
+export function createJobRuntime(o: { log: Logger; isoDir: string; listDisks: () => Promise<DiskInfo[]>; vfio?: VfioDeps }): JobRuntime {
   mkdirSync(o.isoDir, { recursive: true, mode: 0o700 });
   return {
     log: o.log,
@@ -25,10 +28,14 @@ export function createJobRuntime(o: { log: Logger; isoDir: string; listDisks: ()
         exited: vm.exited,
         stop: (graceMs) => vm.stop(graceMs),
         onGuestEvent: (fn) => vm.qmp.on('event', (e: { event: string; data?: unknown }) => fn(e.event, e.data)),
+        qmp: vm.qmp,
       };
     },
     claimDisks: (_job, paths) => claimDisksExclusive(paths),
+    ...(o.vfio ? { bindVfio: bindVfioWith(o.vfio) } : {}),
     verifyDisks: async (plan) => {
+      // Disks of a passed-through controller come back when its driver probes again: wait for them.
+      if (plan.disks.some((d) => d.via === 'vfio')) return waitForDisks(plan.disks, o.listDisks);
       const now = await o.listDisks();
       const problems: string[] = [];
       for (const d of plan.disks) {
@@ -38,5 +45,20 @@ export function createJobRuntime(o: { log: Logger; isoDir: string; listDisks: ()
       }
       return problems;
     },
+  };
+}
+
+// bindVfio for the real runtime: bind with a journal; release restores and fails naming what did not come back.
+function bindVfioWith(deps: VfioDeps): NonNullable<JobRuntime['bindVfio']> {
+  return async (job, devices) => {
+    const binding = await bindToVfio(deps, job, devices);
+    return {
+      release: async () => {
+        const report = await binding.restore();
+        if (report.problems.length > 0) {
+          throw new XepaError('ERR_VFIO_RESTORE', `restore incomplete: ${report.problems.join('; ')}`, { details: { restore: report } });
+        }
+      },
+    };
   };
 }

@@ -1,5 +1,6 @@
 // The VM: QEMU arguments (pure), firmware lookup, accelerator probe and the QEMU supervisor.
-export type { BiosFirmware, UefiSplitFirmware, UefiUnifiedFirmware, VmDisk, VmFirmware, VmSpec } from './vm-spec.js';
+export type { BiosFirmware, UefiSplitFirmware, UefiUnifiedFirmware, VmDisk, VmFirmware, VmHostDevice, VmSpec } from './vm-spec.js';
+export type { VmAnswerMedium, VmNic, VmSmbios } from './vm-spec.js';
 export { buildQemuArgs, escapeQemuOpt } from './qemu-args.js';
 export { findOvmf, prepareUefiVars, OVMF_SEARCH_PATHS } from './firmware.js';
 export type { OvmfFiles } from './firmware.js';

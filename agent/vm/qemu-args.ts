@@ -1,4 +1,5 @@
 import { XepaError } from '../protocol/index.js';
+import { answerCdroms, fidelityArgs, fidelityProblems } from './fidelity-args.js';
 import type { VmDisk, VmFirmware, VmSpec } from './vm-spec.js';
 
 // The q35 machine's built-in AHCI controller has six ports: ide.0 .. ide.5.
@@ -40,18 +41,33 @@ export function buildQemuArgs(spec: VmSpec): string[] {
     args.push('-serial', `chardev:serial${i}`);
   });
   args.push(...firmwareArgs(spec.firmware));
+  args.push(...fidelityArgs(spec)); // SMBIOS, TPM, emulated NICs, USB answer media (docs/fidelity.md)
 
   const cdFirst = spec.bootOrder === 'cdrom-first';
-  const diskBase = cdFirst && spec.cdrom ? 2 : 1;
+  // Passed-through controllers boot first (their bootIndex as given; shifted by one when the CD-ROM leads).
+  const hostBoot = Math.max(0, ...(spec.hostDevices ?? []).map((h) => h.bootIndex ?? 0));
+  (spec.hostDevices ?? []).forEach((h, i) => {
+    const boot = h.bootIndex === undefined ? '' : `,bootindex=${h.bootIndex + (cdFirst && spec.cdrom ? 1 : 0)}`;
+    args.push('-device', `vfio-pci,host=${h.bdf},id=hostdev${i}${boot}`);
+  });
+  const diskBase = (cdFirst && spec.cdrom ? 2 : 1) + hostBoot;
   const ports = new AhciPorts();
   if (spec.cdrom) {
     const bus = ports.next(args);
     args.push('-drive', `if=none,id=cd0,file=${e(spec.cdrom)},format=raw,media=cdrom,readonly=on`);
-    args.push('-device', `ide-cd,id=cdrom0,drive=cd0,bus=${bus},bootindex=${cdFirst ? 1 : spec.disks.length + 1}`);
+    args.push('-device', `ide-cd,id=cdrom0,drive=cd0,bus=${bus},bootindex=${cdFirst ? 1 : hostBoot + spec.disks.length + 1}`);
   }
   spec.disks.forEach((disk, i) => {
     args.push(...diskArgs(disk, i, diskBase + i, ports, args));
   });
+  answerCdroms(spec).forEach((path, i) => {
+    // Answer media sit after the disks and outside the boot order: the installer finds them by label.
+    const bus = ports.next(args);
+    args.push('-drive', `if=none,id=answer${i},file=${e(path)},format=raw,media=cdrom,readonly=on`);
+    args.push('-device', `ide-cd,id=answercd${i},drive=answer${i},bus=${bus}`);
+  });
+  if (spec.onReboot === 'shutdown') args.push('-action', 'reboot=shutdown');
+  if (spec.pidFile !== undefined) args.push('-pidfile', spec.pidFile);
   args.push(...(spec.extraArgs ?? []));
   return args;
 }
@@ -109,6 +125,13 @@ function checkSpec(spec: VmSpec): void {
   if (!Number.isInteger(spec.cpus) || spec.cpus < 1) bad(`cpus ${spec.cpus} is not an integer >= 1`);
   const paths = [spec.sockets.qmp, spec.sockets.vnc, ...spec.sockets.serial, ...spec.disks.map((d) => d.path)];
   if (spec.cdrom !== undefined) paths.push(spec.cdrom);
+  if (spec.pidFile !== undefined) paths.push(spec.pidFile);
+  for (const h of spec.hostDevices ?? []) {
+    if (!/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(h.bdf)) bad(`host device ${JSON.stringify(h.bdf)} is not a BDF like 0000:01:00.0`);
+    if (h.bootIndex !== undefined && (!Number.isInteger(h.bootIndex) || h.bootIndex < 1)) bad(`host device ${h.bdf} has bootIndex ${h.bootIndex}`);
+  }
+  const fidelity = fidelityProblems(spec);
+  if (fidelity) bad(fidelity);
   for (const p of paths) {
     if (p === '') bad('an empty path');
     // A NUL or newline would cut or split QEMU's option string; no sane path has one.

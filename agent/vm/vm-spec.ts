@@ -34,6 +34,35 @@ export interface VmDisk {
   cache?: 'none' | 'writeback';
 }
 
+// A host PCI function handed to the guest as `-device vfio-pci,host=BDF`.
+export interface VmHostDevice {
+  bdf: string;
+  bootIndex?: number;
+}
+
+// SMBIOS for the guest (docs/fidelity.md): binary structures (the host's identity, one per file) and field values.
+export interface VmSmbios {
+  files: string[];
+  /** `-smbios` option strings such as `type=1,manufacturer=X` (overrides; types without a file only). */
+  fields?: string[];
+  /** '64': the SMBIOS 3.x entry point (machine property smbios-entry-point-type=64), as _SM3_ hosts have. */
+  entryPoint?: '32' | '64';
+}
+
+// An emulated NIC on QEMU user networking: NAT through the rescue system, never bridged onto its network.
+export interface VmNic {
+  model: 'e1000e' | 'virtio-net-pci';
+  mac?: string;
+  /** true: the guest reaches nothing outside (slirp restrict=on); default false (outbound NAT allowed). */
+  restrict?: boolean;
+}
+
+// A read-only answer medium: ISO 9660 as a SATA CD-ROM, FAT as a USB stick (never an install target).
+export interface VmAnswerMedium {
+  path: string;
+  format: 'iso9660' | 'vfat';
+}
+
 // Everything needed to start one VM; buildQemuArgs turns it into QEMU's argument list.
 export interface VmSpec {
   name: string;
@@ -51,6 +80,27 @@ export interface VmSpec {
   /** Files that keep each serial port's output even with nobody attached (appended). */
   serialLogs?: [string, string];
   bootOrder?: 'disk-first' | 'cdrom-first';
+  /**
+   * PCI functions passed through with vfio-pci (already bound to it). bootIndex is used as given (disk-first:
+   * controllers 1..n); raw disks and the CD-ROM are numbered after the highest one.
+   */
+  hostDevices?: VmHostDevice[];
+  /**
+   * What a guest reboot does: 'reset' (QEMU's default: the guest boots again, from its disk first) or
+   * 'shutdown' (`-action reboot=shutdown`: QEMU ends with SHUTDOWN reason guest-reset), for installers that
+   * reboot at the end instead of powering off (install `vm.endOn: 'reboot'`).
+   */
+  onReboot?: 'reset' | 'shutdown';
+  /** QEMU writes its pid here: an agent restarted after a crash finds (and stops) the VM it left behind. */
+  pidFile?: string;
+  /** Host identity in SMBIOS (fidelity). */
+  smbios?: VmSmbios;
+  /** A TPM 2.0 (CRB interface) backed by the swtpm listening on this control socket. */
+  tpm?: { socket: string };
+  /** Emulated NICs (the fallback when no NIC is passed through). */
+  nics?: VmNic[];
+  /** Answer media (unattended installs), after the install CD-ROM, never in the boot order. */
+  answerMedia?: VmAnswerMedium[];
   /** Appended last: QEMU lets a later option override an earlier one. */
   extraArgs?: string[];
 }

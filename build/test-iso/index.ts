@@ -39,6 +39,10 @@ export interface EnsureTestIsoOptions {
   spawn?: typeof childProcess.spawn;
   // Default 'cloud'.
   kernel?: KernelFlavour;
+  // Boot firmware of the ISO and the system image: 'bios' (default, BIOS-only GRUB) or 'both' (BIOS and UEFI GRUB).
+  firmware?: 'bios' | 'both';
+  // The installer first prints what it sees as XEPA-PROBE lines (SMBIOS, firmware, TPM, NICs, PCI, media).
+  probe?: boolean;
 }
 
 // A ready test ISO: the installer ISO, the disk image it writes, and what the installed system prints when it boots.
@@ -63,6 +67,10 @@ export const TEST_ISO_SCRIPT_HASH = createHash('sha256').update(BUILD_TEST_ISO_S
 export async function ensureTestIso(opts: EnsureTestIsoOptions = {}): Promise<TestIso> {
   const cacheDir = opts.cacheDir ?? process.env.XEPA_CACHE ?? join(homedir(), '.cache', 'xepa');
   const flavour: KernelFlavour = opts.kernel ?? 'cloud';
+  const firmware = opts.firmware ?? 'bios';
+  // A variant is its own build (own key, own manifest flavour); the default keeps its key and flavour name.
+  const variant = `${firmware === 'both' ? '+uefi' : ''}${opts.probe ? '+probe' : ''}`;
+  const buildFlavour = `${flavour}${variant}`;
   const root = join(cacheDir, 'test-iso');
   const log = opts.log ?? (() => {});
   const deps = { spawn: opts.spawn, log };
@@ -91,7 +99,7 @@ export async function ensureTestIso(opts: EnsureTestIsoOptions = {}): Promise<Te
         kernel = { listsStamp: (await aptListsStamp()) ?? 0, kernelPackage: KPKG, kernelPackageVersion: KVERSION };
         await writeResolvedKernel(root, flavour, kernel);
       } else {
-        const fallback = await findNewestBuild(root, flavour, TEST_ISO_SCRIPT_HASH);
+        const fallback = await findNewestBuild(root, buildFlavour, TEST_ISO_SCRIPT_HASH);
         if (fallback) {
           log(`apt cannot resolve the ${flavour} kernel; using the cached build ${fallback.dir}`);
           return toResult(fallback.dir, fallback.manifest, true);
@@ -104,7 +112,7 @@ export async function ensureTestIso(opts: EnsureTestIsoOptions = {}): Promise<Te
     if (!bbver) throw new XepaError('ERR_CONFIG', 'cannot read the installed busybox-static version');
     const { kernelPackage: kpkg, kernelPackageVersion: kversion } = kernel;
 
-    const key = cacheKey({ kernelPackage: kpkg, kernelPackageVersion: kversion, busyboxVersion: bbver, scriptHash: TEST_ISO_SCRIPT_HASH });
+    const key = cacheKey({ kernelPackage: kpkg, kernelPackageVersion: kversion, busyboxVersion: bbver, scriptHash: TEST_ISO_SCRIPT_HASH }) + variant.replaceAll('+', '_');
     const finalDir = join(root, key);
     const hit = await readManifest(finalDir);
     if (hit) return toResult(finalDir, hit, true);
@@ -112,7 +120,8 @@ export async function ensureTestIso(opts: EnsureTestIsoOptions = {}): Promise<Te
     log(`building the test ISO ${key}`);
     const started = Date.now();
     const out = join(tmp, 'out');
-    const build = await runBuildScript(script, ['build', out, join(cacheDir, 'debs'), kpkg, kversion], deps);
+    const variantArgs = variant ? [firmware, opts.probe ? '1' : '0'] : [];
+    const build = await runBuildScript(script, ['build', out, join(cacheDir, 'debs'), kpkg, kversion, ...variantArgs], deps);
     if (build.code !== 0 || !build.values.KVER) {
       throw new XepaError('ERR_INTERNAL', `building the test ISO failed (exit ${build.code}): ${build.stderrTail.at(-1) ?? ''}`, {
         details: { stderr: build.stderrTail },
@@ -128,14 +137,14 @@ export async function ensureTestIso(opts: EnsureTestIsoOptions = {}): Promise<Te
       kernelPackage: kpkg,
       kernelPackageVersion: kversion,
       busyboxVersion: bbver,
-      flavour,
+      flavour: buildFlavour,
       scriptHash: TEST_ISO_SCRIPT_HASH,
       builtAt: new Date().toISOString(),
       buildSeconds: (Date.now() - started) / 1000,
     };
     await fsp.writeFile(join(out, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     const outcome = await publishBuild(out, finalDir);
-    await pruneOldBuilds(root, flavour);
+    await pruneOldBuilds(root, buildFlavour);
     log(`test ISO ${outcome === 'published' ? 'built' : 'built concurrently elsewhere; using that one'} in ${manifest.buildSeconds.toFixed(1)} s`);
     const published = await readManifest(finalDir);
     if (!published) throw new XepaError('ERR_INTERNAL', `the test ISO build in ${finalDir} vanished after publishing`);

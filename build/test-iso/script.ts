@@ -23,6 +23,12 @@ GRUB_DIR=/usr/lib/grub/i386-pc
 # Disk drivers for every bus XEPA offers: virtio-blk, virtio-scsi, SATA (AHCI; ata_piix on i440fx), NVMe.
 # Modules a kernel flavour lacks are skipped (the cloud kernel has no AHCI; its NVMe is built in).
 MODULES="virtio_pci virtio_blk virtio_scsi sd_mod ahci ata_piix nvme"
+# Options of build (arguments 6 and 7): FIRMWARE bios (BIOS-only GRUB) or both (BIOS and x86_64 UEFI GRUB);
+# PROBE 1 makes the installer print what it sees (SMBIOS, firmware, TPM, NICs, PCI, labelled media) first.
+FIRMWARE=bios
+PROBE=0
+# What the probe reads needs these too: CD-ROMs, ISO 9660, the TPM drivers, NIC drivers (MACs), efivarfs.
+PROBE_MODULES="sr_mod isofs vfat nls_cp437 nls_ascii tpm_crb tpm_tis e1000e virtio_net efivarfs"
 
 say() { echo "build-test-iso: $*" >&2; }
 die() { echo "build-test-iso: error: $*" >&2; exit 1; }
@@ -85,8 +91,12 @@ menuentry "$title" {
   initrd /boot/initrd.zst
 }
 EOF
-  grub-mkrescue -d "$GRUB_DIR" -o "$out" --fonts= --locales= --themes= \
-    --install-modules="linux normal iso9660 biosdisk search search_fs_uuid serial terminal echo" \
+  local platform="-d $GRUB_DIR" mods="linux normal iso9660 biosdisk search search_fs_uuid serial terminal echo"
+  # Without -d grub-mkrescue builds for every platform installed: i386-pc and x86_64-efi (checked in build).
+  # --install-modules must name modules every platform has (biosdisk is BIOS-only).
+  if [ "$FIRMWARE" = both ]; then platform=""; mods="linux normal iso9660 search search_fs_uuid serial terminal echo part_gpt fat"; fi
+  grub-mkrescue $platform -o "$out" --fonts= --locales= --themes= \
+    --install-modules="$mods" \
     "$tree" -- -volid "$volid" > "$out.log" 2>&1 || { cat "$out.log" >&2; die "grub-mkrescue failed for $out"; }
   rm -f "$out.log"
 }
@@ -107,6 +117,8 @@ build() {
   kver=$(ls "$w/kroot/lib/modules")
   depmod -b "$w/kroot" "$kver"
   : > "$w/modlist"
+  [ "$FIRMWARE" = bios ] || [ -d /usr/lib/grub/x86_64-efi ] || die "FIRMWARE=both needs grub-efi-amd64-bin"
+  if [ "$PROBE" = 1 ]; then MODULES="$MODULES $PROBE_MODULES"; fi
   for m in $MODULES; do
     if modprobe -d "$w/kroot" -S "$kver" --show-depends "$m" > "$w/deps" 2>/dev/null; then
       awk '$1 == "insmod" { print $2 }' "$w/deps" >> "$w/modlist"
@@ -141,6 +153,7 @@ EOF
     echo "$m" >> "$w/inst-root/etc/xepa-modules"
   done
   touch "$w/inst-root/etc/xepa-modules"
+  if [ "$PROBE" = 1 ]; then write_probe "$w/inst-root/etc/xepa-probe"; fi
   cp "$out/system.img" "$w/inst-root/system.img"
   mkdir -p "$w/inst-iso/boot"
   cp "$w/kroot/boot/vmlinuz-$kver" "$w/inst-iso/boot/vmlinuz"
@@ -193,11 +206,67 @@ sleep 10
 EOF
 }
 
-[ $# -ge 1 ] || die "usage: $0 check | resolve cloud|generic | build OUT DEBDIR KPKG KVERSION"
+# The probe variant's report, sourced by the installer's init after its drivers are loaded (before it installs).
+# One "XEPA-PROBE key=value" line per fact, then "XEPA-PROBE end"; test/integration/fidelity parses them.
+write_probe() {
+  cat > "$1" <<'EOF'
+p() { say "XEPA-PROBE $*"; }
+for f in bios_vendor bios_version sys_vendor product_name product_version product_serial product_uuid product_sku \
+    product_family board_vendor board_name board_serial board_asset_tag chassis_vendor chassis_serial chassis_asset_tag; do
+  [ -r /sys/class/dmi/id/$f ] && p "dmi.$f=$(tr -d '\n' < /sys/class/dmi/id/$f)"
+done
+if [ -d /sys/firmware/efi ]; then
+  p "firmware=uefi"
+  mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null
+  sb=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
+  # efivarfs: 4 attribute bytes, then the value (efivarfs files cannot seek: read the last byte).
+  if [ -r $sb ]; then p "secureboot=$(tail -c 1 $sb | od -An -tu1 | tr -d ' ')"; else p "secureboot=unknown"; fi
+else
+  p "firmware=bios"
+fi
+p "cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+if [ -e /sys/class/tpm/tpm0 ]; then p "tpm=$(cat /sys/class/tpm/tpm0/tpm_version_major 2>/dev/null || echo present)"; else p "tpm=none"; fi
+for d in /sys/bus/pci/devices/*; do p "pci.$(basename $d)=$(cat $d/vendor):$(cat $d/device)"; done
+# CD-ROMs appear asynchronously after ahci loads: wait until their number holds for a second (at most 10 s).
+n=-1; t=0
+while [ $t -lt 10 ]; do
+  c=$(ls -d /sys/block/sr* 2>/dev/null | wc -l)
+  [ "$c" -gt 0 ] && [ "$c" = "$n" ] && break
+  n=$c; t=$((t + 1)); sleep 1
+done
+for n in /sys/class/net/*; do [ "$(basename $n)" = lo ] || p "nic.$(basename $n)=$(cat $n/address)"; done
+mkdir -p /mnt/probe
+# busybox-static has no blkid: read ISO 9660 and FAT volume labels from the superblocks.
+at() { dd if="$1" bs=1 skip="$2" count="$3" 2>/dev/null | tr -d '\000' | sed 's/ *$//'; }
+for b in /sys/block/*; do
+  dev=/dev/$(basename $b)
+  if [ "$(at $dev 32769 5)" = CD001 ]; then type=iso9660; label=$(at $dev 32808 32)
+  elif [ "$(at $dev 82 5)" = FAT32 ]; then type=vfat; label=$(at $dev 71 11)
+  elif [ "$(at $dev 54 3)" = FAT ]; then type=vfat; label=$(at $dev 43 11)
+  else continue; fi
+  [ -n "$label" ] || continue
+  p "medium.$label=$dev $type"
+  mount -o ro -t "$type" "$dev" /mnt/probe 2>/dev/null || { p "medium.$label.mount=failed"; continue; }
+  for f in /mnt/probe/*; do [ -f "$f" ] && p "medium.$label.file.$(basename "$f")=$(sha256sum "$f" | cut -d' ' -f1)"; done
+  umount /mnt/probe
+done
+p "end"
+EOF
+}
+
+[ $# -ge 1 ] || die "usage: $0 check | resolve cloud|generic | build OUT DEBDIR KPKG KVERSION [bios|both [0|1]]"
 case "$#:$1" in
   1:check) check ;;
   2:resolve) resolve "$2" ;;
-  5:build) (check) > /dev/null || die "missing tools (run: $0 check)"; mkdir -p "$2/work"; write_installer_init "$2/work/installer-init"; build "$2" "$3" "$4" "$5" ;;
-  *) die "usage: $0 check | resolve cloud|generic | build OUT DEBDIR KPKG KVERSION" ;;
+  5:build|6:build|7:build)
+    (check) > /dev/null || die "missing tools (run: $0 check)"
+    if [ $# -ge 6 ]; then FIRMWARE=$6; fi
+    if [ $# -ge 7 ]; then PROBE=$7; fi
+    case "$FIRMWARE:$PROBE" in bios:0|bios:1|both:0|both:1) ;; *) die "FIRMWARE must be bios or both, PROBE 0 or 1" ;; esac
+    mkdir -p "$2/work"; write_installer_init "$2/work/installer-init"
+    # The probe runs after the drivers load, right before the installer measures its image.
+    if [ "$PROBE" = 1 ]; then sed -i 's|^need=|. /etc/xepa-probe\nneed=|' "$2/work/installer-init"; fi
+    build "$2" "$3" "$4" "$5" ;;
+  *) die "usage: $0 check | resolve cloud|generic | build OUT DEBDIR KPKG KVERSION [bios|both [0|1]]" ;;
 esac
 `;

@@ -1,11 +1,19 @@
 import { isXepaError } from '../../agent/protocol/index.js';
 import { VERSION } from '../../agent/version.js';
 import { demoCommand } from '../demo/index.js';
+import { agentsCommand } from './commands/agents.js';
+import { consoleCommand } from './commands/console.js';
+import { qmpCommand } from './commands/qmp.js';
+import { screenshotCommand } from './commands/screenshot.js';
+import { serialCommand } from './commands/serial.js';
 import { depsCommand } from './commands/deps.js';
+import { injectCommand } from './commands/inject.js';
 import { installCommand } from './commands/install.js';
 import { inventoryCommand, planCommand } from './commands/inventory.js';
 import { cancelCommand, jobsCommand } from './commands/jobs.js';
 import { keygenCommand, tokenCommand } from './commands/keys.js';
+import { serveCommand } from './commands/serve.js';
+import { vendorCommand } from './commands/vendor.js';
 import { line, processOutput, type Output } from './output.js';
 
 const USAGE = `xepa ${VERSION}: install any ISO on a bare-metal server from its rescue system
@@ -20,8 +28,16 @@ usage: xepa VERB [options]   (xepa VERB --help for a verb's options)
   install HOST ...           install an ISO onto named disks and follow the job
   jobs HOST [JOB]            list jobs, show one, or --follow its events
   cancel HOST JOB            stop a job (devices are restored)
-HOST is host[:port] (default port 7443) or wss://host:port; the agent's TLS fingerprint is pinned
-(--fingerprint or XEPA_FINGERPRINT). Keys live in $XEPA_HOME or ~/.config/xepa.`;
+  inject ssh://root@HOST     install or upgrade the agent on a rescue system over SSH and pin its fingerprint
+  agents                     the agents this controller knows, probed now (up, unreachable, wrong certificate)
+  serve --agent HOST         the web console (noVNC, serial, job progress, power/media) with one-time login links
+  vendor list|update|...     Vendor Services: OS catalog, verified store, updater, rollback (xepa vendor --help)
+  console HOST               the installer's screen: web console link, or --vnc-port PORT for a native VNC viewer
+  serial HOST [N]            attach this terminal to serial port N (0 or 1), earlier output first; Ctrl-] detaches
+  qmp HOST [CMD [ARGS]]      run a QMP command, or --listen PATH|PORT for qmp-shell/socat (allow-listed commands)
+  screenshot HOST -o F.png   save the installer's screen as PNG
+HOST is host[:port] (default port 7443), wss://host:port or a registered agent id; the agent's TLS fingerprint
+is pinned (--fingerprint, XEPA_FINGERPRINT, or the one recorded by inject). Keys live in $XEPA_HOME or ~/.config/xepa.`;
 
 const VERBS: Record<string, (argv: string[], o: Output) => Promise<number>> = {
   demo: demoCommand,
@@ -33,6 +49,14 @@ const VERBS: Record<string, (argv: string[], o: Output) => Promise<number>> = {
   install: installCommand,
   jobs: jobsCommand,
   cancel: cancelCommand,
+  inject: injectCommand,
+  agents: agentsCommand,
+  serve: serveCommand,
+  vendor: vendorCommand,
+  console: consoleCommand,
+  serial: serialCommand,
+  qmp: qmpCommand,
+  screenshot: screenshotCommand,
 };
 
 // Runs one CLI invocation and returns its exit code (0 ok, 1 failed, 2 usage).

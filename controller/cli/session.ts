@@ -2,6 +2,7 @@ import type { AgentClient, ClientStatus } from '../client/index.js';
 import { connectAgent, fetchAgentIdentity } from '../client/index.js';
 import { defaultControllerDir, loadControllerKey, mintToken } from '../auth/index.js';
 import { PROTOCOL_VERSION } from '../../agent/protocol/index.js';
+import { findRegisteredAgent, readRegistry, registryPath } from '../registry/index.js';
 import { agentUrl, fingerprintOf } from './args.js';
 
 // Token lifetime for the control channel: short, a fresh one is minted for every (re)connection.
@@ -20,9 +21,9 @@ export async function openSession(
   flags: { fingerprint?: string | undefined; 'key-dir'?: string | undefined },
   say?: (text: string) => void,
 ): Promise<Session> {
-  const url = agentUrl(host);
-  const fingerprint = fingerprintOf(flags.fingerprint);
-  const key = await loadControllerKey(flags['key-dir'] ?? defaultControllerDir());
+  const dir = flags['key-dir'] ?? defaultControllerDir();
+  const { url, fingerprint } = await resolvePin(host, flags.fingerprint, registryPath(dir), say);
+  const key = await loadControllerKey(dir);
   const identity = await fetchAgentIdentity({ url, fingerprint });
   const client = await connectAgent({
     url,
@@ -49,4 +50,21 @@ export function describeStatus(s: ClientStatus): string | undefined {
     case 'closed':
       return s.error ? `connection closed: ${s.error.message}` : undefined;
   }
+}
+
+// Where the agent is and which fingerprint to pin: --fingerprint or XEPA_FINGERPRINT when given, else the one
+// the registry recorded for HOST (an agent id or its address), saying so.
+export async function resolvePin(
+  host: string | undefined,
+  flag: string | undefined,
+  registryFile: string,
+  say?: (text: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ url: string; fingerprint: string }> {
+  const registered = host ? findRegisteredAgent(await readRegistry(registryFile), host) : undefined;
+  const url = registered && registered.id === host ? agentUrl(registered.address) : agentUrl(host);
+  if (flag ?? env.XEPA_FINGERPRINT) return { url, fingerprint: fingerprintOf(flag, env) };
+  if (!registered) return { url, fingerprint: fingerprintOf(undefined, env) }; // ERR_BAD_REQUEST naming the options
+  say?.(`pinning agent ${registered.id} at ${registered.address} to fingerprint ${registered.fingerprint} recorded in ${registryFile}`);
+  return { url, fingerprint: registered.fingerprint };
 }

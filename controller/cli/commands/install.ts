@@ -1,16 +1,22 @@
 import { createInterface } from 'node:readline/promises';
-import type { DiskSelector, InstallRequest } from '../../../agent/protocol/index.js';
+import type { DiskSelector, InstallRequest, NicSelector } from '../../../agent/protocol/index.js';
 import { XepaError } from '../../../agent/protocol/index.js';
 import { AGENT_OPTIONS, mibOf, parse } from '../args.js';
 import { line, type Output } from '../output.js';
 import { renderPlan } from '../render.js';
+import { resolveOsSpec, type ResolvedIso } from '../../vendor/index.js';
 import { openSession } from '../session.js';
 import { followJob } from './follow.js';
 
 export const INSTALL_USAGE = `usage: xepa install HOST --iso-url URL --sha256 HEX --disk DISK [--disk DISK]...
          [--iso-size BYTES] [--memory 4G] [--cpus N] [--firmware auto|bios|uefi] [--accel auto|kvm|tcg]
          [--disk-bus virtio|sata|nvme] [--yes] [--detach] [--fingerprint FP] [--key-dir DIR] [--json]
-DISK is serial=SERIAL, wwn=WWN or a /dev path. Without --yes the plan is shown and must be confirmed.`;
+         [--passthrough auto|vfio|raw] [--nic NIC]... [--force-protected REASON]
+       xepa install HOST --os NAME@CHANNEL|VERSION [--catalog URL | --store DIR [--vendor-listen H:P] [--vendor-url URL]] ...
+DISK is serial=SERIAL, wwn=WWN or a /dev path. Without --yes the plan is shown and must be confirmed.
+--os takes the ISO (URL and sha256) from Vendor Services: a catalog server (--catalog or XEPA_CATALOG, as served by
+xepa serve), or a local store served on loopback while this command runs (docs/vendor-services.md).
+NIC is an interface name, a MAC or a PCI address; --force-protected is logged (see docs/devices.md).`;
 
 // Parses one --disk value.
 export function diskSelectorOf(text: string): DiskSelector {
@@ -19,6 +25,20 @@ export function diskSelectorOf(text: string): DiskSelector {
   if (text.startsWith('/dev/')) return { path: text };
   throw new XepaError('ERR_BAD_REQUEST', `--disk ${text}: use serial=SERIAL, wwn=WWN or a /dev path`);
 }
+
+// Parses one --nic value: a PCI address, a MAC, else an interface name.
+export function nicSelectorOf(text: string): NicSelector {
+  if (/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(text)) return { bdf: text.toLowerCase() };
+  if (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(text)) return { mac: text.toLowerCase() };
+  return { name: text };
+}
+
+// The device options shared by plan and install.
+export const DEVICE_OPTIONS = {
+  passthrough: { type: 'string' },
+  nic: { type: 'string', multiple: true },
+  'force-protected': { type: 'string' },
+} as const;
 
 // Builds the install request from the command line.
 export function installRequestOf(v: Record<string, string | boolean | string[] | undefined>): InstallRequest {
@@ -37,7 +57,12 @@ export function installRequestOf(v: Record<string, string | boolean | string[] |
   if (typeof v['disk-bus'] === 'string') vm.diskBus = v['disk-bus'];
   const iso: InstallRequest['iso'] = { url: need('iso-url'), sha256: need('sha256').toLowerCase() };
   if (typeof v['iso-size'] === 'string') iso.size = Number(v['iso-size']);
-  return { iso, disks, vm: vm as InstallRequest['vm'] };
+  const req: InstallRequest = { iso, disks, vm: vm as InstallRequest['vm'] };
+  if (typeof v.passthrough === 'string') req.passthrough = v.passthrough as InstallRequest['passthrough'];
+  const nics = ((v.nic as string[] | undefined) ?? []).map(nicSelectorOf);
+  if (nics.length > 0) req.nics = nics;
+  if (typeof v['force-protected'] === 'string') req.forceProtected = v['force-protected'];
+  return req;
 }
 
 // `xepa install`: plan, confirm, install, then follow the job to its end.
@@ -47,19 +72,28 @@ export async function installCommand(argv: string[], o: Output): Promise<number>
     'iso-url': { type: 'string' },
     sha256: { type: 'string' },
     'iso-size': { type: 'string' },
+    os: { type: 'string' },
+    catalog: { type: 'string' },
+    store: { type: 'string' },
+    'vendor-config': { type: 'string' },
+    'vendor-listen': { type: 'string' },
+    'vendor-url': { type: 'string' },
     disk: { type: 'string', multiple: true },
     memory: { type: 'string' },
     cpus: { type: 'string' },
     firmware: { type: 'string' },
     accel: { type: 'string' },
     'disk-bus': { type: 'string' },
+    ...DEVICE_OPTIONS,
     yes: { type: 'boolean', default: false },
     detach: { type: 'boolean', default: false },
   });
   if (values.help) return line(o.out, INSTALL_USAGE), 0;
-  const request = installRequestOf(values);
-  const session = await openSession(positionals[0], values, (s) => line(o.err, s));
+  const fromCatalog = values.os ? await isoFromCatalog(values, o) : undefined;
+  let session: Awaited<ReturnType<typeof openSession>> | undefined;
   try {
+    const request = installRequestOf(fromCatalog ? { ...values, 'iso-url': fromCatalog.url, sha256: fromCatalog.sha256, 'iso-size': String(fromCatalog.size) } : values);
+    session = await openSession(positionals[0], values, (s) => line(o.err, s));
     const plan = await session.client.call('plan', request);
     if (!values.json) line(o.err, renderPlan(plan));
     if (!values.yes) await confirm(o, plan.disks.map((d) => d.path));
@@ -70,8 +104,20 @@ export async function installCommand(argv: string[], o: Output): Promise<number>
     if (values.detach) return 0;
     return await followJob(session, job.id, 0, o, { json: values.json });
   } finally {
-    session.close();
+    session?.close();
+    await fromCatalog?.close();
   }
+}
+
+// --os NAME@REF: the ISO's URL and digest through Vendor Services; a local store is served only while we run.
+async function isoFromCatalog(v: Record<string, string | boolean | string[] | undefined>, o: Output): Promise<ResolvedIso> {
+  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  if (str('iso-url') || str('sha256')) throw new XepaError('ERR_BAD_REQUEST', '--os and --iso-url/--sha256 exclude each other');
+  const catalogUrl = str('catalog') ?? (str('store') ? undefined : process.env.XEPA_CATALOG);
+  if (!catalogUrl && v.detach) throw new XepaError('ERR_BAD_REQUEST', '--detach needs --catalog: a local store is only served while xepa install runs');
+  const r = await resolveOsSpec(str('os')!, { catalogUrl, storeDir: str('store'), configPath: str('vendor-config'), listen: str('vendor-listen'), publicUrl: str('vendor-url') });
+  line(o.err, `${r.os} ${r.version}: ${r.url} (sha256 ${r.sha256.slice(0, 16)}…, ${r.size} bytes)${catalogUrl ? '' : ', served from the local store while this install runs'}`);
+  return r;
 }
 
 async function confirm(o: Output, paths: string[]): Promise<void> {

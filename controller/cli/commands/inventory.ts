@@ -2,7 +2,7 @@ import { AGENT_OPTIONS, parse } from '../args.js';
 import { line, type Output } from '../output.js';
 import { renderInventory, renderPlan } from '../render.js';
 import { openSession } from '../session.js';
-import { installRequestOf } from './install.js';
+import { DEVICE_OPTIONS, installRequestOf } from './install.js';
 
 export const INVENTORY_USAGE = `usage: xepa inventory HOST [--fingerprint FP] [--key-dir DIR] [--json]`;
 
@@ -28,6 +28,7 @@ export async function planCommand(argv: string[], o: Output): Promise<number> {
     ...AGENT_OPTIONS,
     'iso-url': { type: 'string' }, sha256: { type: 'string' }, 'iso-size': { type: 'string' }, disk: { type: 'string', multiple: true },
     memory: { type: 'string' }, cpus: { type: 'string' }, firmware: { type: 'string' }, accel: { type: 'string' }, 'disk-bus': { type: 'string' },
+    ...DEVICE_OPTIONS,
   });
   if (values.help) return line(o.out, PLAN_USAGE), 0;
   const request = installRequestOf(values);

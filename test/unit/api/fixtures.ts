@@ -98,6 +98,9 @@ export class FakeJobs {
         return { job: p.job, replayed: replay.length, lastSeq: list.length };
       },
       'job.cancel': async (p) => this.summary(p.job),
+      'job.backup': notHere('job.backup'),
+      finish: notHere('finish'),
+      'disk.restore-partition-table': notHere('disk.restore-partition-table'),
     };
     return { ...base, ...overrides };
   }

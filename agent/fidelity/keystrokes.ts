@@ -1,0 +1,69 @@
+import type { KeyStep } from '../protocol/index.js';
+import { XepaError } from '../protocol/index.js';
+
+// QMP's send-key takes QKeyCode names; a chord is the keys held together.
+export type KeyChord = string[];
+
+const NAMED: Record<string, string> = {
+  ' ': 'spc', '\n': 'ret', '\t': 'tab', '-': 'minus', '=': 'equal', '[': 'bracket_left', ']': 'bracket_right',
+  ';': 'semicolon', "'": 'apostrophe', '`': 'grave_accent', '\\': 'backslash', ',': 'comma', '.': 'dot', '/': 'slash',
+};
+// US layout: the shifted characters and the key they are on.
+const SHIFTED: Record<string, string> = {
+  '!': '1', '@': '2', '#': '3', $: '4', '%': '5', '^': '6', '&': '7', '*': '8', '(': '9', ')': '0',
+  _: 'minus', '+': 'equal', '{': 'bracket_left', '}': 'bracket_right', ':': 'semicolon', '"': 'apostrophe',
+  '~': 'grave_accent', '|': 'backslash', '<': 'comma', '>': 'dot', '?': 'slash',
+};
+
+// The chord that types one character on a US keyboard; ERR_BAD_REQUEST for what a US keyboard cannot type. Pure.
+export function chordOf(ch: string): KeyChord {
+  if (/^[a-z0-9]$/.test(ch)) return [ch];
+  if (/^[A-Z]$/.test(ch)) return ['shift', ch.toLowerCase()];
+  const named = NAMED[ch];
+  if (named) return [named];
+  const base = SHIFTED[ch];
+  if (base) return ['shift', base];
+  throw new XepaError('ERR_BAD_REQUEST', `cannot type ${JSON.stringify(ch)} on a US keyboard through send-key`);
+}
+
+// One action of a running script: press a chord, or wait.
+export type KeyAction = { keys: KeyChord } | { waitMs: number };
+
+// Expands a script into actions (text becomes one chord per character). Pure; throws on untypeable text.
+export function keyActions(script: KeyStep[]): KeyAction[] {
+  const out: KeyAction[] = [];
+  for (const step of script) {
+    if ('waitMs' in step) out.push({ waitMs: step.waitMs });
+    else if ('keys' in step) out.push({ keys: step.keys });
+    else for (const ch of step.text) out.push({ keys: chordOf(ch) });
+  }
+  return out;
+}
+
+// What runKeyScript needs: QMP, a clock, and a way to learn that the job gave up.
+export interface KeyScriptDeps {
+  qmp: (command: string, args: Record<string, unknown>) => Promise<unknown>;
+  sleep: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+  /** Pause between two chords so slow boot menus keep up (default 60 ms). */
+  gapMs?: number;
+}
+
+/**
+ * Types a keystroke script into the VM through QMP send-key (boot menus, installer prompts).
+ * Returns how many chords were sent; stops quietly when `signal` aborts (the VM is going away).
+ */
+export async function runKeyScript(script: KeyStep[], deps: KeyScriptDeps): Promise<number> {
+  let sent = 0;
+  for (const action of keyActions(script)) {
+    if (deps.signal?.aborted) break;
+    if ('waitMs' in action) {
+      await deps.sleep(action.waitMs);
+      continue;
+    }
+    await deps.qmp('send-key', { keys: action.keys.map((k) => ({ type: 'qcode', data: k })) });
+    sent++;
+    await deps.sleep(deps.gapMs ?? 60);
+  }
+  return sent;
+}

@@ -1,0 +1,8 @@
+// Finish: the move from the VM to the metal (docs/fidelity.md): partition-table backups, UEFI boot entries,
+// the finish report.
+export { backupPartitionTable, restorePartitionTable, fileDiskIo, RAW_END_BYTES, type DiskIo } from './partition-backup.js';
+export { saveBackups, readBackups } from './backup-store.js';
+export { findEsps, readEsps, listEfiFiles, chooseLoader, ESP_GPT_TYPE, FALLBACK_LOADER, type EspPartition, type LoaderChoice } from './esp.js';
+export { parseEfibootmgr, entryMatches, orderWith, type BootEntry, type BootState } from './efibootmgr.js';
+export { reconcileEfiBoot, type EfiOutcome } from './efi-reconcile.js';
+export { finishJob, type FinishableJob, type FinishDeps } from './finish-job.js';

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { PartitionBackup } from '../protocol/index.js';
+import { XepaError } from '../protocol/index.js';
+import { checkTool, type ToolRunner } from '../fidelity/index.js';
+
+// The raw bytes kept from each end of a disk: the MBR, GPT headers and entries, and the boot-code gap.
+export const RAW_END_BYTES = 1024 * 1024;
+// A backup travels in one control message (at most 1 MiB): beyond this the raw ends shrink to the GPT areas.
+const MAX_WIRE_BYTES = 900 * 1024;
+const SMALL_END_BYTES = 64 * 1024;
+
+// Reads and writes byte ranges of a disk (real files and block devices by default).
+export interface DiskIo {
+  read(path: string, offset: number, length: number): Promise<Buffer>;
+  write(path: string, offset: number, data: Buffer): Promise<void>;
+}
+
+// The real DiskIo: positional reads and writes, fsync'd.
+export const fileDiskIo: DiskIo = {
+  async read(path, offset, length) {
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  },
+  async write(path, offset, data) {
+    const fh = await open(path, 'r+');
+    try {
+      await fh.write(data, 0, data.length, offset);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
+};
+
+/**
+ * Saves a disk's partition table before the installer may overwrite it: `sfdisk --dump` (absent when the
+ * disk has none) and the raw first and last bytes. Throws ERR_DEVICE_NOT_FOUND when the disk cannot be read.
+ */
+export async function backupPartitionTable(
+  disk: { path: string; sizeBytes: number; serial?: string | undefined },
+  deps: { run: ToolRunner; io?: DiskIo; now?: () => Date },
+): Promise<PartitionBackup> {
+  const io = deps.io ?? fileDiskIo;
+  const dump = await deps.run('sfdisk', ['--dump', disk.path]);
+  const sfdisk = dump.code === 0 && dump.stdout.trim() ? dump.stdout : undefined;
+  let ends = Math.min(RAW_END_BYTES, disk.sizeBytes);
+  for (;;) {
+    let head: Buffer;
+    let tail: Buffer;
+    try {
+      head = await io.read(disk.path, 0, ends);
+      tail = await io.read(disk.path, disk.sizeBytes - ends, ends);
+    } catch (err) {
+      throw new XepaError('ERR_DEVICE_NOT_FOUND', `cannot read ${disk.path} to save its partition table: ${(err as Error).message}`, { cause: err });
+    }
+    const headGz = gzipSync(head).toString('base64');
+    const tailGz = gzipSync(tail).toString('base64');
+    if (headGz.length + tailGz.length + (sfdisk?.length ?? 0) > MAX_WIRE_BYTES && ends > SMALL_END_BYTES) {
+      ends = Math.min(SMALL_END_BYTES, disk.sizeBytes);
+      continue;
+    }
+    return {
+      disk: disk.path,
+      ...(disk.serial ? { serial: disk.serial } : {}),
+      sizeBytes: disk.sizeBytes,
+      takenAt: (deps.now?.() ?? new Date()).toISOString(),
+      ...(sfdisk ? { sfdisk } : {}),
+      head: { bytes: head.length, gzBase64: headGz },
+      tail: { bytes: tail.length, offset: disk.sizeBytes - ends, gzBase64: tailGz },
+      sha256: createHash('sha256').update(head).update(tail).digest('hex'),
+    };
+  }
+}
+
+/**
+ * Writes a saved partition table back: 'sfdisk' replays the dump through sfdisk (which writes both GPT
+ * copies and the protective MBR); 'raw' writes the saved first and last bytes exactly as they were. Refuses
+ * a backup that does not verify or a disk whose size changed (ERR_BAD_REQUEST).
+ */
+export async function restorePartitionTable(b: PartitionBackup, path: string, sizeBytes: number, mode: 'sfdisk' | 'raw', deps: { run: ToolRunner; io?: DiskIo }): Promise<string> {
+  if (sizeBytes !== b.sizeBytes) throw new XepaError('ERR_BAD_REQUEST', `${path} has ${sizeBytes} bytes, the backup was taken of ${b.sizeBytes}: not the same disk`);
+  const head = gunzipSync(Buffer.from(b.head.gzBase64, 'base64'));
+  const tail = gunzipSync(Buffer.from(b.tail.gzBase64, 'base64'));
+  if (createHash('sha256').update(head).update(tail).digest('hex') !== b.sha256) throw new XepaError('ERR_BAD_REQUEST', `the backup of ${b.disk} does not match its checksum`);
+  if (mode === 'sfdisk') {
+    if (!b.sfdisk) throw new XepaError('ERR_BAD_REQUEST', `${b.disk} had no partition table when it was saved: restore it with mode raw`);
+    checkTool(await deps.run('sfdisk', ['--no-reread', '--wipe', 'never', path], { input: b.sfdisk }), `sfdisk restoring ${path}`);
+    return `partition table of ${path} restored from the sfdisk dump of ${b.takenAt}`;
+  }
+  const io = deps.io ?? fileDiskIo;
+  await io.write(path, 0, head);
+  await io.write(path, b.tail.offset, tail);
+  return `first and last ${head.length} bytes of ${path} restored as saved at ${b.takenAt}`;
+}

@@ -1,0 +1,56 @@
+import { XepaError } from '../../../agent/protocol/index.js';
+import { bridgeLocalSocket, runQmpCommand, startPortForward } from '../../console/index.js';
+import { parse } from '../args.js';
+import { line, type Output } from '../output.js';
+import { STREAM_OPTIONS, portOf, streamContextFor, untilInterrupted } from './console.js';
+import { Duplex } from 'node:stream';
+
+export const QMP_USAGE = `usage: xepa qmp HOST COMMAND [JSON-ARGUMENTS]     run one QMP command, print its return as JSON
+       xepa qmp HOST --listen PATH|PORT [--bind ADDR]  serve the agent's QMP locally (qmp-shell, socat)
+       xepa qmp HOST                                   QMP on stdin/stdout (type JSON commands)
+  [--job ID] [--fingerprint FP] [--key-dir DIR]
+The agent allows: query-status, query-block, system_powerdown, system_reset, quit, eject, blockdev-change-medium,
+screendump, send-key, input-send-event, stop, cont and a few queries; other commands get a GenericError.`;
+
+// `xepa qmp`: one command, a local forward (unix socket path or TCP port), or stdin/stdout.
+export async function qmpCommand(argv: string[], o: Output): Promise<number> {
+  const { values, positionals } = parse(argv, { ...STREAM_OPTIONS, listen: { type: 'string' }, bind: { type: 'string' } });
+  if (values.help) return line(o.out, QMP_USAGE), 0;
+  const [host, command, rawArgs] = positionals;
+  if (!host) return line(o.err, QMP_USAGE), 2;
+  let args: Record<string, unknown> | undefined;
+  if (rawArgs !== undefined) {
+    try {
+      args = JSON.parse(rawArgs) as Record<string, unknown>;
+    } catch {
+      throw new XepaError('ERR_BAD_REQUEST', `JSON-ARGUMENTS is not JSON: ${rawArgs}`);
+    }
+  }
+  const ctx = await streamContextFor(host, values, o);
+  const open = () => ctx.open('qmp', { path: '/v1/qmp', query: { job: values.job }, subprotocols: ['xepa'] });
+  if (command) {
+    const ws = await open();
+    try {
+      line(o.out, JSON.stringify(await runQmpCommand(ws, command, args)));
+    } finally {
+      ws.close();
+    }
+    return 0;
+  }
+  if (values.listen !== undefined) {
+    const tcp = /^\d+$/.test(values.listen);
+    const forward = await startPortForward({
+      listen: tcp ? { host: values.bind ?? '127.0.0.1', port: portOf(values.listen, '--listen') } : { path: values.listen },
+      open,
+      onEvent: (e) => e.kind === 'error' && line(o.err, `client ${e.remote}: ${e.error.message}`),
+    });
+    line(o.out, `QMP of ${ctx.agentId} on ${forward.address}  (e.g. ${tcp ? `socat - TCP:${forward.address}` : `socat - UNIX-CONNECT:${forward.address}`}; qmp-shell ${forward.address})  Ctrl-C to stop`);
+    await untilInterrupted();
+    await forward.close();
+    return 0;
+  }
+  const ws = await open();
+  const stdio = Duplex.from({ readable: process.stdin, writable: process.stdout });
+  await bridgeLocalSocket(stdio, ws);
+  return 0;
+}

@@ -1,0 +1,38 @@
+// Turns a terminal byte stream into plain text for a <pre>: drops ANSI/VT100 escape sequences and control
+// characters, keeps line breaks. Stateful, because a sequence may be split across two WebSocket messages.
+
+// CSI (ESC [ params final), OSC (ESC ] ... BEL or ESC \), other two- and three-byte ESC sequences.
+const SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()#][0-9A-Za-z]|\x1b[@-Z\\-_=>78]/g;
+// A sequence cut off at the end of a chunk: kept back until the next chunk completes it.
+const PARTIAL_TAIL = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[()#])?$/;
+// What is left after sequences are gone: C0 controls except tab and newline, DEL, and C1 controls.
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/g;
+
+/** A stream cleaner: push() each decoded chunk, get back its printable text. */
+export interface AnsiStripper {
+  push(text: string): string;
+}
+
+// Creates a cleaner. CR LF and lone CR become LF (a carriage return redraws a line; in a log it starts one).
+export function createAnsiStripper(): AnsiStripper {
+  let held = '';
+  let lastWasCr = false;
+  return {
+    push(chunk: string): string {
+      let text = held + chunk;
+      held = '';
+      const tail = PARTIAL_TAIL.exec(text);
+      if (tail && tail[0].length > 0 && tail[0].length < 256) {
+        held = tail[0];
+        text = text.slice(0, tail.index);
+      }
+      text = text.replace(SEQUENCE, '');
+      if (lastWasCr && text.startsWith('\n')) text = text.slice(1);
+      lastWasCr = text.endsWith('\r');
+      return text.replace(/\r\n?/g, '\n').replace(CONTROLS, '');
+    },
+  };
+}
+
+// Strips a whole string at once.
+export const stripAnsi = (text: string): string => createAnsiStripper().push(text);

@@ -1,0 +1,213 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentClient } from '../../../controller/client/index.js';
+import { loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
+import { XepaError, type JobSummary } from '../../../agent/protocol/index.js';
+import { startHarness, watchJob, fakeIso, type Harness, type JobWatch } from './helpers/agent-harness.js';
+import { BOOT_MARKER, createBootDisk, type GuestAction } from './helpers/boot-disk.js';
+import { startFaultServer, type FaultServer } from './helpers/fault-server.js';
+import { canOpenExclusive, isAlive, pidsWithArg } from './helpers/processes.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
+
+// Faults around the VM, with real processes: the agent bundle, QEMU (TCG) booting a loop disk whose boot sector
+// halts, reboots or powers off, and a loopback HTTP server for the ISO (a small random file: the disk boots first,
+// so the CD-ROM is never read). Every assertion is on the end state: the job's state and error, the events, the
+// QEMU process, the disk's exclusive claim.
+const work = mkdtempSync(join(tmpdir(), 'xepa-vm-faults-'));
+const iso = fakeIso();
+let h: Harness;
+let client: AgentClient;
+let server: FaultServer;
+const disks: LoopDisk[] = [];
+
+beforeAll(async () => {
+  h = await startHarness(work);
+  client = await h.connect();
+  server = await startFaultServer(() => ({ body: iso.body, etag: '"v1"' }));
+});
+afterAll(async () => {
+  await client?.close();
+  await h?.agent.stop();
+  await server?.close();
+  for (const d of disks) await d.detach().catch(() => undefined);
+  expect(await loopDevicesUnder(work)).toEqual([]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+let n = 0;
+const bootDisk = async (action: GuestAction): Promise<LoopDisk> => {
+  const d = await createBootDisk(join(work, `disk-${n++}.img`), action);
+  disks.push(d);
+  return d;
+};
+const request = (disk: LoopDisk, vm: Record<string, unknown> = {}) => ({
+  iso: { url: server.url, sha256: iso.sha256 },
+  disks: [{ path: disk.device }],
+  vm: { memoryMiB: 256, cpus: 1, ...vm },
+});
+const jobDir = (job: string): string => join(h.stateDir, 'jobs', job);
+const serialLog = (job: string): string => {
+  const p = join(jobDir(job), 'serial0.log');
+  return existsSync(p) ? readFileSync(p, 'latin1') : '';
+};
+const markers = (job: string): number => serialLog(job).split(BOOT_MARKER).length - 1;
+const qemuPid = (job: string): number => Number(readFileSync(join(jobDir(job), 'qemu.pid'), 'utf8').trim());
+
+// Waits (bounded) until the guest's boot sector has printed its marker `count` times.
+async function guestRan(job: string, count = 1, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (markers(job) < count) {
+    if (Date.now() > deadline) throw new Error(`the guest of ${job} did not print ${BOOT_MARKER} ${count}x; serial: ${serialLog(job).slice(-300)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// Starts an install and waits until its VM runs the disk's boot sector.
+async function runningJob(disk: LoopDisk, vm: Record<string, unknown> = {}): Promise<{ job: JobSummary; w: JobWatch }> {
+  const job = await client.call('install', request(disk, vm));
+  const w = watchJob(client, job.id);
+  await w.until((e) => e.state === 'running', 'the running state');
+  await guestRan(job.id);
+  return { job, w };
+}
+
+async function refusal(p: Promise<unknown>): Promise<XepaError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof XepaError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('QEMU dies under a running job', () => {
+  it('fails the job with ERR_QEMU_EXIT naming SIGKILL, runs restoring, and frees the disk', async () => {
+    const disk = await bootDisk('halt');
+    const { job, w } = await runningJob(disk);
+    const pid = qemuPid(job.id);
+    expect(await canOpenExclusive(disk.device)).toBe(false); // claimed by the job while the VM runs
+    process.kill(pid, 'SIGKILL');
+    await w.done;
+    const end = await client.call('job.get', { job: job.id });
+    expect(end.error?.code).toBe('ERR_QEMU_EXIT');
+    expect(end.state).toBe('failed');
+    expect(end.error?.details).toMatchObject({ signal: 'SIGKILL', stderrTail: expect.any(Array) });
+    expect(w.states().slice(-3)).toEqual(['restoring', 'restoring', 'failed']);
+    expect(await isAlive(pid)).toBe(false);
+    expect(await canOpenExclusive(disk.device)).toBe(true);
+  });
+
+  it('fails the job with QEMU\'s last stderr lines when QEMU is told to terminate (SIGTERM)', async () => {
+    const disk = await bootDisk('halt');
+    const { job, w } = await runningJob(disk);
+    process.kill(qemuPid(job.id), 'SIGTERM');
+    await w.done;
+    const end = await client.call('job.get', { job: job.id });
+    expect(end.error?.code).toBe('ERR_QEMU_EXIT');
+    expect(end.error?.message).toMatch(/terminating on signal 15/);
+    expect(end.error?.details).toMatchObject({ shutdownReason: 'host-signal' });
+    expect(await canOpenExclusive(disk.device)).toBe(true);
+  });
+});
+
+describe('a guest that reboots instead of powering off', () => {
+  it('with vm.endOn "reboot", ends the job done at the first reboot, having booted the disk once', async () => {
+    const disk = await bootDisk('reboot');
+    const job = await client.call('install', request(disk, { endOn: 'reboot' }));
+    const w = watchJob(client, job.id);
+    await w.done;
+    const end = await client.call('job.get', { job: job.id });
+    expect(end.error).toBeUndefined();
+    expect(end.state).toBe('done');
+    expect(w.events.at(-1)?.message).toMatch(/rebooted/);
+    expect(markers(job.id)).toBe(1);
+    expect(await canOpenExclusive(disk.device)).toBe(true);
+  });
+
+  it('by default, reports each reboot, keeps the job running while the guest boots on from its disk, and cancels cleanly', async () => {
+    const disk = await bootDisk('reboot');
+    const job = await client.call('install', request(disk));
+    const w = watchJob(client, job.id);
+    await guestRan(job.id, 3); // the disk booted again after each reboot (SeaBIOS may reset once more itself)
+    const reported = w.events.filter((e) => e.detail?.guestEvent === 'RESET');
+    expect(reported.length).toBeGreaterThanOrEqual(2);
+    expect(reported.every((e) => e.state === 'running')).toBe(true);
+    expect((await client.call('job.get', { job: job.id })).state).toBe('running');
+    await client.call('job.cancel', { job: job.id });
+    await w.done;
+    expect((await client.call('job.get', { job: job.id })).state).toBe('cancelled');
+    expect(await canOpenExclusive(disk.device)).toBe(true);
+  });
+
+  it('ends done when the guest powers off (the ordinary end, for contrast)', async () => {
+    const disk = await bootDisk('poweroff');
+    const job = await client.call('install', request(disk));
+    const w = watchJob(client, job.id);
+    await w.done;
+    expect((await client.call('job.get', { job: job.id })).state).toBe('done');
+    expect(w.events.at(-1)?.message).toMatch(/powered off/);
+  });
+});
+
+describe('two installs for one disk', () => {
+  it('lets exactly one of two racing installs (two controllers) have the disk; the other gets ERR_DEVICE_BUSY', async () => {
+    const disk = await bootDisk('halt');
+    const other = await h.connect();
+    try {
+      const results = await Promise.allSettled([client.call('install', request(disk)), other.call('install', request(disk))]);
+      const won = results.filter((r): r is PromiseFulfilledResult<JobSummary> => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect((lost[0]!.reason as XepaError).code).toBe('ERR_DEVICE_BUSY');
+      expect((lost[0]!.reason as XepaError).details).toMatchObject({ job: won[0]!.value.id, path: disk.device });
+      const jobs = (await client.call('job.list', {})).jobs.filter((j) => j.plan?.disks.some((d) => d.path === disk.device));
+      expect(jobs.map((j) => j.id)).toEqual([won[0]!.value.id]);
+      const w = watchJob(client, won[0]!.value.id);
+      await w.until((e) => e.state === 'running', 'the running state');
+      await client.call('job.cancel', { job: won[0]!.value.id });
+      await w.done;
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('answers retries of one install (same idempotency key) with the same job, across connections and a lost reply', async () => {
+    const disk = await bootDisk('halt');
+    const before = (await client.call('job.list', {})).jobs.length;
+    const key = `retry-${Date.now()}`;
+    // First attempt through a proxy that swallows the agent's reply, then drops the connection: the client
+    // reconnects and re-sends the in-flight call with the same key.
+    const proxy = await startTcpProxy(Number(new URL(h.agent.url).port));
+    const flaky = await h.connect({ url: `wss://127.0.0.1:${proxy.port}` });
+    try {
+      proxy.swallow(true);
+      const first = flaky.call('install', request(disk), { key });
+      await new Promise((r) => setTimeout(r, 1500)); // the agent has answered into the void by now
+      proxy.cut();
+      proxy.swallow(false);
+      const [a, b, c] = await Promise.all([first, client.call('install', request(disk), { key }), client.call('install', request(disk), { key })]);
+      expect(proxy.connections()).toBeGreaterThanOrEqual(2); // it did reconnect and re-send
+      expect(new Set([a.id, b.id, c.id]).size).toBe(1);
+      expect((await client.call('job.list', {})).jobs.length).toBe(before + 1);
+      const e = await refusal(client.call('install', request(disk, { cpus: 2 }), { key }));
+      expect(e.code).toBe('ERR_BAD_REQUEST'); // the same key for a different request is refused, not answered
+      await client.call('job.cancel', { job: a.id });
+      await watchJob(client, a.id).done;
+    } finally {
+      await flaky.close();
+      await proxy.close();
+    }
+  });
+});
+
+describe('the agent never leaves a QEMU behind in this file', () => {
+  it('has no QEMU running for any job once all jobs ended', async () => {
+    const jobs = (await client.call('job.list', {})).jobs;
+    expect(jobs.every((j) => ['done', 'failed', 'cancelled'].includes(j.state))).toBe(true);
+    for (const j of jobs) expect(await pidsWithArg(`guest=xepa-${j.id}`)).toEqual([]);
+  });
+});

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# build-rescue.sh: the lab's "rescue system" (a Debian kernel and an initramfs root with busybox, kmod, Node and
+# QEMU), built only from Debian packages installed on this host plus one kernel .deb. Driven by rescue-image.ts.
+#   check                      -> VERSIONS=<pkg=version ...> on stdout; exit 2 and MISSING_PACKAGES= when one is missing
+#   resolve                    -> KPKG= KVERSION= (the cloud kernel the meta package pins)
+#   build OUT DEBDIR KPKG KVER -> OUT/vmlinuz, OUT/rescue.img (zstd -3 newc cpio, 4-byte padded); KVER= SIZE= on stdout
+# The agent bundle and its config are NOT in the image: the harness appends a small cpio at boot (see overlay.ts).
+# Progress goes to stderr.
+set -euo pipefail
+export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH="$PATH:/usr/sbin:/sbin"
+
+# Host packages whose files go into the image (their versions are part of the cache key).
+PACKAGES="busybox-static kmod qemu-system-x86 qemu-system-data seabios libc6 zstd cpio"
+# The Node that runs the tests goes in (any install: Debian, NodeSource, a tarball); its version and size are keyed.
+NODE_BIN=$(command -v node || true)
+# Kernel modules loaded at boot or by the agent, with their dependency closures (modprobe --show-depends).
+MODULES="virtio_pci virtio_net virtio_blk virtio_scsi virtio_console virtio_rng vmxnet3 kvm kvm_amd kvm_intel vfio vfio_iommu_type1
+  vfio_virqfd vfio-pci-core vfio-pci irqbypass tun loop nvme sd_mod ahci"
+QEMU_MODDIR=/usr/lib/x86_64-linux-gnu/qemu
+
+say() { echo "build-rescue: $*" >&2; }
+die() { echo "build-rescue: error: $*" >&2; exit 1; }
+
+check() {
+  local missing="" p v versions=""
+  for p in $PACKAGES; do
+    v=$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null | sed -n 's/^install ok installed //p')
+    if [ -z "$v" ]; then missing="$missing $p"; else versions="$versions $p=$v"; fi
+  done
+  for p in apt-get dpkg-deb depmod modprobe ldd; do command -v "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  [ -n "$NODE_BIN" ] || missing="$missing node"
+  if [ -n "$missing" ]; then echo "MISSING_PACKAGES=${missing# }"; exit 2; fi
+  echo "VERSIONS=${versions# } node=$("$NODE_BIN" --version)/$(stat -L -c %s "$NODE_BIN")"
+}
+
+resolve() {
+  local pin
+  pin=$(apt-cache show --no-all-versions linux-image-cloud-amd64 2>/dev/null | awk '$1 == "Depends:" { print; exit }' |
+    grep -o 'linux-image-[0-9][^ ,]* (= [^)]*)' | head -n 1 || true)
+  [ -n "$pin" ] || die "cannot resolve linux-image-cloud-amd64 with apt-cache (run apt-get update as root)"
+  echo "KPKG=$(echo "$pin" | cut -d' ' -f1)"
+  echo "KVERSION=$(echo "$pin" | sed 's/.*(= \(.*\))/\1/')"
+}
+
+# Copies a file to the same path under the root, following links (merged /usr: /lib/x -> usr/lib/x).
+put() {
+  local src=$1 dst=${2:-$1}
+  case "$dst" in /lib/*|/lib64/*|/bin/*|/sbin/*) dst=/usr$dst ;; esac
+  mkdir -p "$R$(dirname "$dst")"
+  cp -L "$src" "$R$dst"
+}
+
+# A program and every shared library ldd names (the loader included).
+put_with_libs() {
+  local lib
+  put "$1" "${2:-$1}"
+  for lib in $(ldd "$1" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'); do
+    [ -e "$R/usr$lib" ] || [ -e "$R$lib" ] || put "$lib"
+  done
+}
+
+build() {
+  local out=$1 debdir=$2 kpkg=$3 kversion=$4 w deb kver m started
+  started=$(date +%s)
+  w=$out/work
+  R=$w/root
+  mkdir -p "$w" "$debdir"
+  deb="$debdir/$kpkg"_"$(echo "$kversion" | sed 's/:/%3a/')"_amd64.deb
+  if [ ! -s "$deb" ]; then
+    say "downloading $kpkg=$kversion"
+    mkdir -p "$w/dl"
+    (cd "$w/dl" && apt-get download -q "$kpkg=$kversion" >&2 2>/dev/null) || die "apt-get download $kpkg=$kversion failed"
+    mv "$w"/dl/*.deb "$deb" # same filesystem as debdir's siblings is not guaranteed; mv is atomic when it is
+  fi
+  say "extracting $(basename "$deb")"
+  dpkg-deb -x "$deb" "$w/kroot"
+  kver=$(ls "$w/kroot/lib/modules")
+  grep -q '^CONFIG_INTEL_IOMMU=y' "$w/kroot/boot/config-$kver" || die "$kpkg has no built-in intel-iommu"
+  depmod -b "$w/kroot" "$kver"
+
+  say "root: merged /usr layout, busybox, kmod"
+  mkdir -p "$R"/{usr/bin,usr/sbin,usr/lib,usr/lib64,dev,proc,sys,run,tmp,etc,root,boot,opt/xepa,var/log}
+  ln -s usr/lib "$R/lib"
+  ln -s usr/lib64 "$R/lib64"
+  ln -s usr/bin "$R/bin"
+  ln -s usr/sbin "$R/sbin"
+  chmod 1777 "$R/tmp"
+  cp /bin/busybox "$R/usr/bin/busybox"
+  put_with_libs /usr/bin/kmod
+  for m in modprobe insmod rmmod lsmod depmod modinfo; do ln -s ../bin/kmod "$R/usr/sbin/$m"; done
+
+  say "kernel modules"
+  : > "$w/modlist"
+  for m in $MODULES; do
+    modprobe -d "$w/kroot" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }' >> "$w/modlist" ||
+      say "module $m is not in $kpkg (built in or absent): skipped"
+  done
+  awk '!seen[$0]++' "$w/modlist" | while read -r m; do
+    m=${m#"$w/kroot"}
+    mkdir -p "$R/usr$(dirname "$m")"
+    cp "$w/kroot$m" "$R/usr$m"
+  done
+  cp "$w/kroot/lib/modules/$kver/modules.order" "$w/kroot/lib/modules/$kver/modules.builtin"* "$R/usr/lib/modules/$kver/"
+  depmod -b "$R" "$kver"
+  # The agent's KVM probe boots /boot/vmlinuz-$(uname -r) under KVM: give it this very kernel.
+  cp "$w/kroot/boot/vmlinuz-$kver" "$R/boot/vmlinuz-$kver"
+  cp "$w/kroot/boot/vmlinuz-$kver" "$out/vmlinuz"
+
+  say "node $("$NODE_BIN" --version) and qemu $(qemu-system-x86_64 --version | head -n 1 | awk '{ print $4 }')"
+  put_with_libs "$NODE_BIN" /usr/bin/node
+  put_with_libs /usr/bin/qemu-system-x86_64
+  # Debian's QEMU loads TCG as a module (invisible to ldd); SeaBIOS and option ROMs live in its firmware path.
+  for m in "$QEMU_MODDIR"/accel-tcg-x86_64.so; do put_with_libs "$m"; done
+  mkdir -p "$R/usr/share/qemu"
+  cp -a /usr/share/seabios "$R/usr/share/"
+  for m in kvmvapic.bin linuxboot.bin linuxboot_dma.bin multiboot.bin multiboot_dma.bin pvh.bin keymaps firmware; do
+    [ -e "/usr/share/qemu/$m" ] && cp -aL "/usr/share/qemu/$m" "$R/usr/share/qemu/"
+  done
+  [ -e /usr/share/misc/pci.ids ] && put /usr/share/misc/pci.ids
+
+  say "init and configuration"
+  echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"
+  echo "root:x:0:" > "$R/etc/group"
+  echo "127.0.0.1 localhost xepa-lab" > "$R/etc/hosts"
+  write_udhcpc_script > "$R/etc/udhcpc.script"
+  write_init > "$R/init"
+  chmod 755 "$R/init" "$R/etc/udhcpc.script"
+
+  say "packing (zstd -3)"
+  (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | zstd -q -3 -T0 > "$out/rescue.img"
+  # Pad to 4 bytes: the kernel only finds a cpio header appended after this archive at a 4-byte boundary.
+  truncate -s $(( ($(stat -c %s "$out/rescue.img") + 3) / 4 * 4 )) "$out/rescue.img"
+  du -sk "$R" | awk '{ print "ROOT_KIB=" $1 }'
+  rm -rf "$w"
+  echo "KVER=$kver"
+  echo "SIZE=$(stat -c %s "$out/rescue.img")"
+  echo "SECONDS_TAKEN=$(( $(date +%s) - started ))"
+}
+
+write_udhcpc_script() {
+  cat <<'EOF'
+#!/bin/sh
+# udhcpc hook: configure the lease on the interface and the default route.
+case "$1" in
+  deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip -4 addr add "$ip/${mask:-24}" dev "$interface"
+    for r in $router; do ip -4 route replace default via "$r" dev "$interface"; break; done
+    echo "XEPA-LAB: $interface has $ip/${mask:-24} via ${router:-none}" > /dev/console
+    ;;
+esac
+EOF
+}
+
+write_init() {
+  cat <<'EOF'
+#!/bin/busybox sh
+# The lab's rescue init: mounts, modules, DHCP on the management NIC, a control shell, the supervised agent.
+/bin/busybox --install -s /usr/bin 2>/dev/null
+export PATH=/usr/sbin:/usr/bin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=755 tmpfs /run
+mount -t tmpfs tmpfs /dev/shm
+say() { echo "XEPA-LAB: $*" > /dev/console; }
+say "init up after $(cut -d' ' -f1 /proc/uptime) s, kernel $(uname -r)"
+hostname xepa-lab
+for m in virtio_pci virtio_net vmxnet3; do modprobe -q "$m"; done
+modprobe -q kvm_amd || modprobe -q kvm_intel || say "no KVM module loads (no SVM/VMX): the agent will use TCG"
+[ -f /etc/xepa/lab.env ] && . /etc/xepa/lab.env
+ip link set lo up
+nic=""
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  for d in /sys/class/net/*; do n=${d##*/}; [ "$n" != lo ] && [ -e "$d/device" ] && { nic=$n; break 2; }; done
+  sleep 0.2
+done
+[ -n "$nic" ] || say "no network interface found"
+[ -n "$nic" ] && udhcpc -i "$nic" -q -t 10 -T 1 -s /etc/udhcpc.script > /dev/null 2>&1 || say "DHCP failed on ${nic:-none}"
+# QEMU's restricted user networking offers no router: route via its host side, where the controller is.
+if [ -n "$nic" ] && ! ip -4 route show default | grep -q .; then
+  ip -4 route add default via "${XEPA_LAB_GATEWAY:-10.0.2.2}" dev "$nic" && say "default route via ${XEPA_LAB_GATEWAY:-10.0.2.2} on $nic"
+fi
+# The lab's control channel: a root shell on the virtio-serial port "xepa.lab" (out of band, like a BMC
+# console), for the host harness only. Not a tty: sh reads commands as they come, without prompts or echo.
+modprobe -q virtio_console
+(
+  while true; do
+    dev=""
+    for p in /sys/class/virtio-ports/*; do [ "$(cat "$p/name" 2>/dev/null)" = xepa.lab ] && dev=/dev/${p##*/}; done
+    [ -n "$dev" ] && [ -e "$dev" ] && setsid sh <> "$dev" >&0 2>&0
+    sleep 1
+  done
+) &
+[ -f /opt/xepa/xepa-agent.mjs ] || say "no agent bundle in /opt/xepa (the boot overlay is missing): no agent"
+# Supervise the agent like a service manager would: restart it when it dies, however it dies. The harness may
+# hold restarts (touch /run/xepa-agent.hold) to look at what a crash left behind before the next start.
+[ -f /opt/xepa/xepa-agent.mjs ] && (
+  while true; do
+    while [ -e /run/xepa-agent.hold ]; do sleep 0.5; done
+    say "starting the agent"
+    node /opt/xepa/xepa-agent.mjs --config /etc/xepa/agent.json $XEPA_AGENT_ARGS > /dev/console 2>&1 < /dev/null &
+    echo $! > /run/xepa-agent.pid
+    wait $!
+    say "agent exited with status $?"
+    sleep 1
+  done
+) &
+say "ready"
+while true; do sleep 3600; done
+EOF
+}
+
+[ $# -ge 1 ] || die "usage: $0 check | resolve | build OUT DEBDIR KPKG KVERSION"
+case "$#:$1" in
+  1:check) check ;;
+  1:resolve) resolve ;;
+  5:build) (check) > /dev/null || die "missing packages (run: $0 check)"; build "$2" "$3" "$4" "$5" ;;
+  *) die "usage: $0 check | resolve | build OUT DEBDIR KPKG KVERSION" ;;
+esac

@@ -1,0 +1,118 @@
+// One lab per test file: builds (or takes from the cache) the rescue image, makes controller keys, serves the
+// test ISO to the guest, boots the outer VM and gives the test the real CLI pointed at the agent inside.
+import { mkdtempSync, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureTestIso, type TestIso } from '../../build/test-iso/index.js';
+import { generateControllerKeys } from '../../controller/auth/index.js';
+import { runCli } from '../../controller/cli/main.js';
+import { serveFile } from '../../controller/demo/file-server.js';
+import { captureOutput } from '../support/capture.js';
+import { requireBundle } from '../support/paths.js';
+import { startOuterVm, type LabDiskSpec, type OuterVm } from './outer-vm.js';
+import { ensureRescueImage, type RescueImage } from './rescue-image.js';
+
+// The guest address where the test ISO is served (QEMU guestfwd -> socat -> the host's loopback server).
+export const ISO_GUEST_ADDR = '10.0.2.100';
+
+// What a lab test asks for.
+export interface LabOptions {
+  name: string;
+  disks: LabDiskSpec[];
+  // Serve the test ISO to the guest at isoUrl (needed for installs).
+  serveIso?: boolean;
+  // Extra agent configuration merged into /etc/xepa/agent.json.
+  agentConfig?: Record<string, unknown>;
+}
+
+// The lab gives the agent's KVM probe this long (its default of 20 s is too short nested in TCG, ~30 s here)
+// and waits a little longer for the verdict.
+export const PROBE_TIMEOUT_SECONDS = 150;
+const ACCEL_TIMEOUT_MS = (PROBE_TIMEOUT_SECONDS + 30) * 1000;
+
+// One CLI invocation's outcome.
+export interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+// A booted lab and the tools to drive it.
+export interface Lab {
+  vm: OuterVm;
+  image: RescueImage;
+  work: string;
+  keyDir: string;
+  iso?: TestIso;
+  isoUrl?: string;
+  // Runs `xepa VERB <agent> ARGS... --fingerprint FP --key-dir DIR` in-process (the real CLI code).
+  cli(verb: string, ...args: string[]): Promise<CliResult>;
+  // Prints a line into the test output (timings, retries): reported, never hidden.
+  report(line: string): void;
+  stop(): Promise<void>;
+}
+
+// Boots a lab; everything started is stopped again if booting fails.
+export async function startLab(o: LabOptions): Promise<Lab> {
+  const report = (line: string): void => void process.stdout.write(`[lab ${o.name}] ${line}\n`);
+  const work = mkdtempSync(join(tmpdir(), `xepa-lab-${o.name}-`));
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    const t0 = Date.now();
+    const image = await ensureRescueImage({ log: (l) => report(l) });
+    report(`rescue image ${image.key}: ${image.cached ? 'cached' : 'built'} (build took ${image.buildSeconds.toFixed(1)} s, ` +
+      `${(image.sizeBytes / 2 ** 20).toFixed(1)} MiB); ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const keyDir = join(work, 'controller');
+    const keys = await generateControllerKeys(keyDir);
+    const publicKey = await fsp.readFile(keys.publicKeyPath, 'utf8');
+
+    let iso: TestIso | undefined;
+    let isoUrl: string | undefined;
+    const guestForwards = [];
+    if (o.serveIso) {
+      iso = await ensureTestIso({ log: (l) => report(l) });
+      const server = await serveFile(iso.iso);
+      cleanups.push(() => server.close());
+      const port = new URL(server.url).port;
+      guestForwards.push({ guestAddr: ISO_GUEST_ADDR, guestPort: 80, cmd: `socat - TCP:127.0.0.1:${port}` });
+      isoUrl = `http://${ISO_GUEST_ADDR}/${new URL(server.url).pathname.slice(1)}`;
+    }
+
+    const vm = await startOuterVm({
+      image,
+      workDir: work,
+      disks: o.disks,
+      guestForwards,
+      log: report,
+      overlay: {
+        agentBundle: requireBundle(),
+        agentConfig: {
+          agentId: `lab-${o.name}`, trustedKeys: [publicKey], stateDir: '/run/xepa', probeTimeoutSeconds: PROBE_TIMEOUT_SECONDS, ...o.agentConfig,
+        },
+      },
+    });
+    cleanups.push(() => vm.stop());
+    report(`console: ${vm.consoleLog}`);
+    // The agent probes KVM by booting a kernel under it (~30 s nested in TCG); plans wait for that verdict.
+    const t1 = Date.now();
+    const accel = JSON.parse((await vm.waitForConsole(/"msg":"accelerator chosen"/, 0, ACCEL_TIMEOUT_MS)).replace(/^[^{]*/, '')) as { accel: string; reason: string };
+    report(`the agent chose ${accel.accel} for its VMs (${accel.reason}); verdict ${((Date.now() - t1) / 1000).toFixed(1)} s after the agent answered`);
+
+    const cli = async (verb: string, ...args: string[]): Promise<CliResult> => {
+      const out = captureOutput();
+      const code = await runCli([verb, vm.url, ...args, '--fingerprint', vm.fingerprint, '--key-dir', keyDir], out);
+      return { code, out: out.stdout(), err: out.stderr() };
+    };
+    const stop = async (): Promise<void> => {
+      for (const c of cleanups.reverse()) await c().catch((err: unknown) => report(`cleanup failed: ${String(err)}`));
+      cleanups.length = 0;
+      if (!process.env.XEPA_LAB_KEEP) await fsp.rm(work, { recursive: true, force: true });
+      else report(`kept ${work} (XEPA_LAB_KEEP)`);
+    };
+    return { vm, image, work, keyDir, ...(iso ? { iso } : {}), ...(isoUrl ? { isoUrl } : {}), cli, report, stop };
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    report(`boot failed; work dir kept for inspection: ${work}`);
+    throw err;
+  }
+}

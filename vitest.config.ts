@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast hermetic unit tests, and integration tests with real processes (QEMU, loopback servers),
-// which run one file at a time on this 2-core machine.
+// Three projects: fast hermetic unit tests, integration tests with real processes (QEMU, loopback servers),
+// which run one file at a time on this 2-core machine, and the lab (test/lab/, docs/lab.md).
 export default defineConfig({
   test: {
     projects: [
@@ -13,6 +13,18 @@ export default defineConfig({
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 180_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        // The lab (DESIGN §8 tier 3): an emulated server boots per file, so one file at a time, after the others
+        // (groupOrder 1) so it does not share the 2 cores with them; steps have generous timeouts under TCG.
+        test: {
+          name: 'lab',
+          include: ['test/lab/**/*.test.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          sequence: { groupOrder: 1 },
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
         },
       },
     ],

@@ -12,6 +12,9 @@ import { type VfioDeps, restoreLeftovers } from './vfio/index.js';
 import { isENOENT, isXepaError, parsePublicKey } from './protocol/index.js';
 import { createHandlers } from './service/handlers.js';
 import { createJobRuntime } from './service/runtime.js';
+import { fidelityInputs, fidelityRuntime } from './service/fidelity-runtime.js';
+import { createToolRunner } from './fidelity/index.js';
+import { spawn } from 'node:child_process';
 import { VERSION } from './version.js';
 import { probeAccel, type AccelChoice } from './vm/index.js';
 
@@ -57,14 +60,24 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
     if (r.problems.length > 0) log.error({ job: r.job, problems: r.problems }, 'leftover vfio journal: restore incomplete');
     else log.warn({ job: r.job, devices: r.devices }, 'leftover vfio journal: devices restored');
   }
+  const tools = createToolRunner(); // xorriso, mtools, sfdisk, efibootmgr (fidelity and finish)
   const jobs = new JobManager(
     join(config.stateDir, 'jobs'),
-    createJobRuntime({ log, isoDir: config.isoDir ?? join(config.stateDir, 'isos'), listDisks: () => listDisks({ sysfs, procfs }), vfio }),
+    createJobRuntime({ log, isoDir: config.isoDir ?? join(config.stateDir, 'isos'), listDisks: () => listDisks({ sysfs, procfs }), vfio, fidelity: fidelityRuntime({ sysfs, run: tools }) }),
   );
   const past = jobs.loadPast(log); // after the device journal is restored: interrupted jobs end failed
   if (past > 0) log.info({ jobs: past }, 'jobs of earlier runs loaded');
   const pciIds = createPciIds();
   const handlers = createHandlers({
+    fidelity: fidelityInputs({ sysfs }),
+    finish: {
+      jobsDir: join(config.stateDir, 'jobs'),
+      listDisks: () => listDisks({ sysfs, procfs }),
+      run: tools,
+      hostFirmware: async () => ((await sysfs.exists('firmware/efi')) ? 'uefi' : 'bios'),
+      // Only on `finish --reboot`, after the reply has left: the rescue system (and this agent) goes away.
+      reboot: () => void setTimeout(() => spawn('reboot', [], { stdio: 'ignore', detached: true }).on('error', (err) => log.error({ err }, 'reboot failed')).unref(), 2000),
+    },
     agentId,
     version: VERSION,
     fingerprint: identity.fingerprint,

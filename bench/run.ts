@@ -8,6 +8,7 @@ import { generateControllerKeys, loadControllerKey, mintToken } from '../control
 import { connectAgent } from '../controller/client/index.js';
 import { startLocalAgent } from '../controller/demo/local-agent.js';
 import { createLoopDisk } from '../controller/demo/loop-disk.js';
+import { runBenchRole, runLoadBenchmarks } from './load-run.js';
 import { firstFrame } from './rfb.js';
 
 // The spine's benchmark: agent bundle size, cold start to listening, idle RSS, and time from `install`
@@ -104,4 +105,9 @@ async function installToFirstFrame(work: string, trustedKeyFile: string, keyDir:
   return { ms, screen };
 }
 
-await main();
+// XEPA_BENCH_ROLE: a child process of a load benchmark; XEPA_BENCH: spine | load | all (default).
+if (!(await runBenchRole(process.env.XEPA_BENCH_ROLE))) {
+  const which = process.env.XEPA_BENCH ?? 'all';
+  if (which !== 'load') await main();
+  if (which !== 'spine') await runLoadBenchmarks(root);
+}

@@ -20,6 +20,8 @@ export const DEMO_PACKAGES: readonly string[] = [
   'openssh-server',
   'openssh-client',
   'debootstrap',
+  // the lab (test/lab/): socat carries the lab VM's guestfwd connections to the host's ISO server
+  'socat',
 ];
 
 // What ensureDebianPackages needs from the outside world.

@@ -3,6 +3,8 @@ import type { JobManager, PlanInputs } from '../jobs/index.js';
 import { makePlan } from '../jobs/index.js';
 import type { Inventory, InstallRequestParsed, Plan } from '../protocol/index.js';
 import { PROTOCOL_VERSION, XepaError } from '../protocol/index.js';
+import type { FidelityInputs } from '../fidelity/index.js';
+import { createFinishHandlers, type FinishHandlerDeps } from './finish-handlers.js';
 
 export interface HandlerDeps {
   agentId: string;
@@ -14,16 +16,27 @@ export interface HandlerDeps {
   resolveDisks: PlanInputs['resolveDisks'];
   // The PCI side and protected set for a controller at these addresses; without it plans are raw.
   pci?: (peers: { remote?: string; local?: string }[]) => Promise<NonNullable<PlanInputs['pci']>>;
+  // Host facts and probes for the plan's fidelity report, for the accelerator the VM will use (docs/fidelity.md).
+  fidelity?: (req: InstallRequestParsed, accel: 'kvm' | 'tcg') => Promise<FidelityInputs>;
+  // finish, job.backup and disk.restore-partition-table; without it they answer ERR_INTERNAL.
+  finish?: FinishHandlerDeps;
 }
 
 // The agent's implementation of the control method table.
 export function createHandlers(d: HandlerDeps): Handlers {
   const plan = async (req: InstallRequestParsed, ctx?: CallContext): Promise<Plan> => {
     const pci = d.pci ? await d.pci(ctx?.peer ? [ctx.peer] : []) : undefined;
-    return makePlan(req, { inventory: await d.readInventory(), accel: await d.accel(), resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}) });
+    const accel = await d.accel();
+    const fidelity = d.fidelity ? await d.fidelity(req, req.vm.accel === 'auto' ? accel.accel : req.vm.accel) : undefined;
+    return makePlan(req, { inventory: await d.readInventory(), accel, resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}), ...(fidelity ? { fidelity } : {}) });
   };
 
+  const unconfigured = async (): Promise<never> => {
+    throw new XepaError('ERR_INTERNAL', 'this agent is not set up for finish (no finish dependencies)');
+  };
+  const finishMethods = d.finish ? createFinishHandlers(d.jobs, d.finish) : { 'job.backup': unconfigured, finish: unconfigured, 'disk.restore-partition-table': unconfigured };
   return {
+    ...finishMethods,
     hello: async (p) => {
       if (p.protocol !== PROTOCOL_VERSION) {
         throw new XepaError('ERR_PROTOCOL_VERSION', `protocol ${p.protocol} is not supported: this agent speaks ${PROTOCOL_VERSION}`);

@@ -10,7 +10,14 @@ import { claimDisksExclusive } from './disk-claims.js';
 
 // The real outside world of an install job: HTTP fetch into isoDir, OVMF/SeaBIOS, QEMU, raw disks.
 // With `vfio`, plans that pass controllers through bind them (journal in vfio.stateDir) and restore them.
-export function createJobRuntime(o: { log: Logger; isoDir: string; listDisks: () => Promise<DiskInfo[]>; vfio?: VfioDeps }): JobRuntime {
+// With `fidelity`, jobs get the host's SMBIOS, swtpm, answer media and partition-table backups (docs/fidelity.md).
+export function createJobRuntime(o: {
+  log: Logger;
+  isoDir: string;
+  listDisks: () => Promise<DiskInfo[]>;
+  vfio?: VfioDeps;
+  fidelity?: Pick<JobRuntime, 'prepareFidelity' | 'backupPartitionTables'>;
+}): JobRuntime {
   mkdirSync(o.isoDir, { recursive: true, mode: 0o700 });
   return {
     log: o.log,
@@ -20,7 +27,8 @@ export function createJobRuntime(o: { log: Logger; isoDir: string; listDisks: ()
         { url: iso.url, sha256: iso.sha256, size: iso.size, destDir: o.isoDir },
         { log: o.log.child({ mod: 'iso' }), signal: opts.signal, onProgress: opts.onProgress, budget: { reserveBytes: opts.reserveBytes } },
       ),
-    prepareFirmware: async (mode, jobDir) => (mode === 'bios' ? { mode: 'bios' } : prepareUefiVars(await findOvmf(), jobDir)),
+    prepareFirmware: async (mode, jobDir, opts) => (mode === 'bios' ? { mode: 'bios' } : prepareUefiVars(await findOvmf('/', { secureBoot: opts?.secureBoot === true }), jobDir)),
+    ...o.fidelity,
     startVm: async (spec) => {
       const vm = await startVm(spec, { log: o.log.child({ mod: 'vm' }) });
       return {

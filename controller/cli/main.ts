@@ -8,6 +8,7 @@ import { screenshotCommand } from './commands/screenshot.js';
 import { serialCommand } from './commands/serial.js';
 import { depsCommand } from './commands/deps.js';
 import { injectCommand } from './commands/inject.js';
+import { finishCommand } from './commands/finish.js';
 import { installCommand } from './commands/install.js';
 import { inventoryCommand, planCommand } from './commands/inventory.js';
 import { cancelCommand, jobsCommand } from './commands/jobs.js';
@@ -28,6 +29,7 @@ usage: xepa VERB [options]   (xepa VERB --help for a verb's options)
   install HOST ...           install an ISO onto named disks and follow the job
   jobs HOST [JOB]            list jobs, show one, or --follow its events
   cancel HOST JOB            stop a job (devices are restored)
+  finish HOST JOB            move to metal: VM stopped, disks checked, UEFI entry, backups; --reboot
   inject ssh://root@HOST     install or upgrade the agent on a rescue system over SSH and pin its fingerprint
   agents                     the agents this controller knows, probed now (up, unreachable, wrong certificate)
   serve --agent HOST         the web console (noVNC, serial, job progress, power/media) with one-time login links
@@ -49,6 +51,7 @@ const VERBS: Record<string, (argv: string[], o: Output) => Promise<number>> = {
   install: installCommand,
   jobs: jobsCommand,
   cancel: cancelCommand,
+  finish: finishCommand,
   inject: injectCommand,
   agents: agentsCommand,
   serve: serveCommand,

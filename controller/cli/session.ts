@@ -61,9 +61,15 @@ export async function resolvePin(
   say?: (text: string) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ url: string; fingerprint: string }> {
-  const registered = host ? findRegisteredAgent(await readRegistry(registryFile), host) : undefined;
+  const given = flag ?? env.XEPA_FINGERPRINT;
+  // A damaged registry only matters when it is the pin's source.
+  const agents = await readRegistry(registryFile).catch((err: unknown) => {
+    if (given) return [];
+    throw err;
+  });
+  const registered = host ? findRegisteredAgent(agents, host) : undefined;
   const url = registered && registered.id === host ? agentUrl(registered.address) : agentUrl(host);
-  if (flag ?? env.XEPA_FINGERPRINT) return { url, fingerprint: fingerprintOf(flag, env) };
+  if (given) return { url, fingerprint: fingerprintOf(flag, env) };
   if (!registered) return { url, fingerprint: fingerprintOf(undefined, env) }; // ERR_BAD_REQUEST naming the options
   say?.(`pinning agent ${registered.id} at ${registered.address} to fingerprint ${registered.fingerprint} recorded in ${registryFile}`);
   return { url, fingerprint: registered.fingerprint };

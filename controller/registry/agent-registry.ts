@@ -22,6 +22,7 @@ export const RegisteredAgent = z.object({
   version: z.string().nullable().default(null), // agent version it last reported
   ssh: z.string().optional(), // ssh://user@host:port it was injected through
 });
+// A registry entry after parsing (fingerprint canonical, optional fields defaulted).
 export type RegisteredAgent = z.output<typeof RegisteredAgent>;
 
 const RegistryFile = z.object({ version: z.literal(1), agents: z.array(RegisteredAgent) });

@@ -4,6 +4,7 @@ import { forgetAgent, probeAgents, readRegistry, recordAgent, registryPath, type
 import { parse } from '../args.js';
 import { line, table, type Output } from '../output.js';
 
+// `xepa agents --help`.
 export const AGENTS_USAGE = `usage: xepa agents [--timeout SECONDS] [--key-dir DIR] [--json]
        xepa agents forget ID
 Lists the agents this controller knows (injected or recorded), each probed now over TLS pinned to its recorded

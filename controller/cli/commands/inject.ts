@@ -11,6 +11,7 @@ import { canonicalAddress, readRegistry, recordAgent, registryPath } from '../..
 import { parse } from '../args.js';
 import { line, type Output } from '../output.js';
 
+// `xepa inject --help`.
 export const INJECT_USAGE = `usage: xepa inject ssh://root@HOST[:PORT] [options]
 Installs the agent on a rescue system over SSH (packages, bundle, config, OpenRC/systemd service), starts it,
 learns its TLS fingerprint over SSH and records it, so later commands are pinned. Running it again upgrades in

@@ -23,8 +23,8 @@ export function decideRange(header: string | undefined, size: number): RangeDeci
     return { kind: 'partial', start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(r[1]);
-  const end = r[2] === '' ? size - 1 : Number(r[2]);
-  if (end < start) return { kind: 'full' }; // syntactically invalid: ignore the header
+  if (r[2] !== '' && Number(r[2]) < start) return { kind: 'full' }; // syntactically invalid: ignore the header
   if (start >= size) return { kind: 'unsatisfiable' };
+  const end = r[2] === '' ? size - 1 : Number(r[2]);
   return { kind: 'partial', start, end: Math.min(end, size - 1) };
 }

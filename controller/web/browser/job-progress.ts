@@ -1,5 +1,3 @@
-import { browser, type El } from './dom.js';
-
 /** A job event as the console's /api/events sends it (agent/protocol JobEvent). */
 export interface JobEventView {
   seq: number;
@@ -11,17 +9,20 @@ export interface JobEventView {
 
 const TERMINAL = ['done', 'failed', 'cancelled'];
 
+// Whether a job state is final.
+export const isFinalState = (state: string): boolean => TERMINAL.includes(state);
+
 // Follows a job's events from /api/events: the EventSource resumes by itself after a drop (it sends the last
 // seq as Last-Event-ID), and is closed on `end` so it does not reconnect to a finished job.
-export function startJobProgress(o: { job: string; list: El; bar: El; state: El }): { stop(): void } {
-  const es = new browser.EventSource(`/api/events?job=${encodeURIComponent(o.job)}`);
-  es.addEventListener('job', (ev) => {
+export function startJobProgress(o: { job: string; list: HTMLElement; bar: HTMLProgressElement; state: HTMLElement }): { stop(): void } {
+  const es = new EventSource(`/api/events?job=${encodeURIComponent(o.job)}`);
+  es.addEventListener('job', (ev: MessageEvent<string>) => {
     const e = JSON.parse(ev.data) as JobEventView;
-    const li = browser.document.createElement('li');
+    const li = document.createElement('li');
     li.className = `ev ${e.state}`;
-    const time = browser.document.createElement('time');
+    const time = document.createElement('time');
     time.textContent = new Date(e.ts).toLocaleTimeString();
-    const state = browser.document.createElement('b');
+    const state = document.createElement('b');
     state.textContent = e.state;
     li.append(time, ' ', state, ' ', e.message);
     o.list.append(li);
@@ -34,6 +35,3 @@ export function startJobProgress(o: { job: string; list: El; bar: El; state: El 
   es.addEventListener('end', () => es.close());
   return { stop: () => es.close() };
 }
-
-// Whether a job state is final.
-export const isFinalState = (state: string): boolean => TERMINAL.includes(state);

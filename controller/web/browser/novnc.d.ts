@@ -2,7 +2,7 @@
 declare module '@novnc/novnc' {
   /** noVNC's RFB client: draws the remote screen into a canvas inside `target` and sends input. */
   export default class RFB extends EventTarget {
-    constructor(target: object, url: string, options?: { wsProtocols?: string[]; shared?: boolean; credentials?: { password?: string } });
+    constructor(target: HTMLElement, url: string, options?: { wsProtocols?: string[]; shared?: boolean; credentials?: { password?: string } });
     viewOnly: boolean;
     scaleViewport: boolean;
     resizeSession: boolean;

@@ -1,5 +1,4 @@
 import RFB from '@novnc/novnc';
-import { browser, type El } from './dom.js';
 
 /** The guest screen in the page. */
 export interface Screen {
@@ -8,11 +7,11 @@ export interface Screen {
 
 // The browser socket URL of a console stream on this page's own origin (ws: or wss: as the page).
 export const streamUrl = (path: string, job: string): string =>
-  `${browser.location.protocol === 'https:' ? 'wss:' : 'ws:'}//${browser.location.host}${path}?job=${encodeURIComponent(job)}`;
+  `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${path}?job=${encodeURIComponent(job)}`;
 
 // Shows the guest screen with noVNC through /ws/vnc, reconnecting after a drop (the VM may not be up yet, or
 // may reboot). View-only sessions never send input (and the agent drops it anyway: their token is vnc:view).
-export function startScreen(o: { target: El; job: string; viewOnly: boolean; status: (text: string) => void }): Screen {
+export function startScreen(o: { target: HTMLElement; job: string; viewOnly: boolean; status: (text: string) => void }): Screen {
   let rfb: RFB | undefined;
   let stopped = false;
   let retry: number | undefined;
@@ -33,14 +32,14 @@ export function startScreen(o: { target: El; job: string; viewOnly: boolean; sta
       rfb = undefined;
       if (stopped) return;
       o.status('screen: disconnected, retrying');
-      retry = browser.setTimeout(connect, 2000);
+      retry = window.setTimeout(connect, 2000);
     });
   };
   connect();
   return {
     stop: () => {
       stopped = true;
-      browser.clearTimeout(retry);
+      window.clearTimeout(retry);
       rfb?.disconnect();
     },
   };

@@ -1,5 +1,4 @@
 import { createAnsiStripper } from './ansi.js';
-import { browser, type BrowserSocket, type El } from './dom.js';
 import { streamUrl } from './screen.js';
 
 // Characters kept in the log; older output scrolls away (the agent's scrollback already gave the start).
@@ -11,8 +10,8 @@ export interface SerialLog {
 }
 
 // Shows a serial port's output (scrollback first, then live) as plain text, reconnecting after a drop.
-export function startSerialLog(o: { pre: El; job: string; port: number }): SerialLog {
-  let ws: BrowserSocket | undefined;
+export function startSerialLog(o: { pre: HTMLElement; job: string; port: number }): SerialLog {
+  let ws: WebSocket | undefined;
   let stopped = false;
   let retry: number | undefined;
   o.pre.textContent = '';
@@ -21,15 +20,15 @@ export function startSerialLog(o: { pre: El; job: string; port: number }): Seria
     const decoder = new TextDecoder('utf-8');
     const strip = createAnsiStripper();
     let first = true;
-    const s = new browser.WebSocket(streamUrl(`/ws/serial/${o.port}`, o.job), ['binary']);
+    const s = new WebSocket(streamUrl(`/ws/serial/${o.port}`, o.job), ['binary']);
     ws = s;
     s.binaryType = 'arraybuffer';
-    s.onmessage = (ev) => {
+    s.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {
       if (first) {
         o.pre.textContent = ''; // a reconnect replays the scrollback: start over instead of doubling it
         first = false;
       }
-      const text = strip.push(typeof ev.data === 'string' ? ev.data : decoder.decode(ev.data as ArrayBuffer, { stream: true }));
+      const text = strip.push(typeof ev.data === 'string' ? ev.data : decoder.decode(ev.data, { stream: true }));
       if (!text) return;
       const atBottom = o.pre.scrollTop + o.pre.clientHeight >= o.pre.scrollHeight - 4;
       const all = (o.pre.textContent ?? '') + text;
@@ -38,14 +37,14 @@ export function startSerialLog(o: { pre: El; job: string; port: number }): Seria
     };
     s.onclose = () => {
       if (stopped) return;
-      retry = browser.setTimeout(connect, 3000);
+      retry = window.setTimeout(connect, 3000);
     };
   };
   connect();
   return {
     stop: () => {
       stopped = true;
-      browser.clearTimeout(retry);
+      window.clearTimeout(retry);
       ws?.close();
     },
   };

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateControllerKeys } from '../../../controller/auth/index.js';
@@ -30,13 +30,16 @@ describe('xepa inject into a Debian root over real SSH', () => {
     const code = await runCli(argv, { out: w((s) => (out += s)), err: w((s) => (err += s)) });
     return { code, out, err };
   }
+  // A private copy of the bundle: other builds may rewrite dist/ while these tests run.
+  const bundle = join(work, 'bundle', 'xepa-agent.mjs');
   const inject = (...extra: string[]) =>
-    cli('inject', target, '--key-dir', home, '--agent-port', String(agentPort), '--listen', '127.0.0.1', '--accel', 'tcg', ...extra);
+    cli('inject', target, '--key-dir', home, '--agent-port', String(agentPort), '--listen', '127.0.0.1', '--accel', 'tcg', ...(extra.includes('--bundle') ? [] : ['--bundle', bundle]), ...extra);
   const under = (p: string): string => join(root.path, p);
   const agentPid = (): number => Number(readFileSync(under('run/xepa-agent.pid'), 'utf8').trim());
 
   beforeAll(async () => {
-    requireBundle();
+    mkdirSync(dirname(bundle), { recursive: true });
+    copyFileSync(requireBundle(), bundle);
     const cached = await ensureCachedDebianRoot((l) => process.stderr.write(`${l}\n`));
     root = await copyDebianRoot(cached, 'inject');
     sshd = await startSshd(join(work, 'sshd'), root.path);
@@ -134,7 +137,7 @@ describe('xepa inject into a Debian root over real SSH', () => {
     const pid = agentPid();
     const [before] = await readRegistry(join(home, 'agents.json'));
     const newer = join(work, 'xepa-agent.mjs');
-    copyFileSync(requireBundle(), newer);
+    copyFileSync(bundle, newer);
     appendFileSync(newer, '\n// a newer build\n');
     const r = await inject('--identity', sshd.clientKey, '--known-hosts', knownHosts, '--bundle', newer, '--json');
     expect(r.err).not.toContain('ERR_');

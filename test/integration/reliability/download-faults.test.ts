@@ -7,7 +7,7 @@ import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../contro
 import { XepaError, type JobSummary } from '../../../agent/protocol/index.js';
 import { fakeIso, startHarness, watchJob, type Harness } from './helpers/agent-harness.js';
 import { startFaultServer, type FaultServer, type Reply } from './helpers/fault-server.js';
-import { canOpenExclusive } from './helpers/processes.js';
+import { canOpenExclusive, killStrays } from './helpers/processes.js';
 
 // Download faults at the level of the whole job, against the real agent: a bad download ends the job failed
 // with its code, and no partial or wrong ISO ever boots (no `booting` event, no disk claimed, nothing left in the
@@ -27,6 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await h?.agent.stop();
+  await killStrays(work); // a VM a failed test left behind
   for (const s of servers) await s.close();
   await disk?.detach();
   expect(await loopDevicesUnder(work)).toEqual([]);

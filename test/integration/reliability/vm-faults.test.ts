@@ -8,7 +8,7 @@ import { XepaError, type JobSummary } from '../../../agent/protocol/index.js';
 import { startHarness, watchJob, fakeIso, type Harness, type JobWatch } from './helpers/agent-harness.js';
 import { BOOT_MARKER, createBootDisk, type GuestAction } from './helpers/boot-disk.js';
 import { startFaultServer, type FaultServer } from './helpers/fault-server.js';
-import { canOpenExclusive, isAlive, pidsWithArg } from './helpers/processes.js';
+import { canOpenExclusive, isAlive, pidsWithArg, killStrays } from './helpers/processes.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 
 // Faults around the VM, with real processes: the agent bundle, QEMU (TCG) booting a loop disk whose boot sector
@@ -30,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await h?.agent.stop();
+  await killStrays(work); // a VM a failed test left behind
   await server?.close();
   for (const d of disks) await d.detach().catch(() => undefined);
   expect(await loopDevicesUnder(work)).toEqual([]);

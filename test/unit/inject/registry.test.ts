@@ -70,6 +70,13 @@ describe('pinning from the registry', () => {
     expect(r.fingerprint).toBe('cd'.repeat(32));
   });
 
+  it('does not let a damaged registry block an explicit --fingerprint, but reports it when it is the only source', async () => {
+    const bad = join(dir, 'damaged.json');
+    writeFileSync(bad, 'not json');
+    expect((await resolvePin('203.0.113.9', FP, bad, undefined, {})).url).toBe('wss://203.0.113.9:7443');
+    await expect(resolvePin('203.0.113.9', undefined, bad, undefined, {})).rejects.toMatchObject({ code: 'ERR_CONFIG' });
+  });
+
   it('still demands a fingerprint for an unknown agent (ERR_BAD_REQUEST)', async () => {
     await expect(resolvePin('203.0.113.9', undefined, join(dir, 'pin.json'), undefined, {})).rejects.toMatchObject({ code: 'ERR_BAD_REQUEST' });
   });

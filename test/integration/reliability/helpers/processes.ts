@@ -40,3 +40,11 @@ export async function pidsWithArg(needle: string): Promise<number[]> {
   }
   return out;
 }
+
+// Kills (SIGKILL, by pid) the processes this test started under `dir` that are still running — a QEMU a failed
+// test left behind — so one failure does not leak a VM into the next file.
+export async function killStrays(dir: string): Promise<number[]> {
+  const pids = (await pidsWithArg(dir)).filter((p) => p !== process.pid);
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  return pids;
+}

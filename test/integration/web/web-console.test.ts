@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { generateControllerKeys, loadControllerKey, mintToken } from '../../../controller/auth/index.js';
+import { runCli } from '../../../controller/cli/main.js';
+import { serveFile } from '../../../controller/demo/file-server.js';
+import { startLocalAgent, type LocalAgent } from '../../../controller/demo/local-agent.js';
+import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
+import { captureOutput } from '../../support/capture.js';
+import { REPO, requireBundle } from '../../support/paths.js';
+import { MENU_TITLE, buildMenuIso } from './menu-iso.js';
+import { startServeProcess, type ServeProcess } from './serve-process.js';
+import { contentOf, differingShare, guestScreen, readCanvas, type CanvasShot } from './screen-pixels.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// The web console for real: agent bundle -> QEMU (TCG) showing a GRUB menu that waits forever -> `xepa serve`
+// (the controller bundle) -> headless Debian chromium running the page's noVNC.
+describe('the web console in a browser', () => {
+  const work = mkdtempSync(join(tmpdir(), 'xepa-web-'));
+  const shots = mkdtempSync(join(tmpdir(), 'xepa-web-shots-'));
+  let agent: LocalAgent;
+  let disk: LoopDisk;
+  let iso: { url: string; close(): Promise<void> };
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  let keyDir: string;
+  let job: string;
+  let initial: CanvasShot; // the menu with its first entry highlighted
+
+  const cli = async (args: string[]) => {
+    const o = captureOutput();
+    const code = await runCli(args, o);
+    return { code, out: o.stdout(), err: o.stderr() };
+  };
+  const agentCli = (args: string[]) => cli([...args, '--fingerprint', agent.fingerprint, '--key-dir', keyDir]);
+  const jobState = async () => (JSON.parse((await agentCli(['jobs', agent.url, job, '--json'])).out) as { state: string }).state;
+  // Polls the job until it reaches `state` (hooks cannot use expect.poll).
+  const untilJob = async (state: string, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while ((last = await jobState()) !== state) {
+      if (Date.now() > deadline) throw new Error(`job ${job} is ${last}, not ${state}, after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  const screendump = async () => {
+    const key = await loadControllerKey(keyDir);
+    const token = mintToken(key.privateKey, { agentId: agent.agentId, scope: ['vnc:view'], ttlSeconds: 60 });
+    return guestScreen(page, { url: agent.url, fingerprint: agent.fingerprint, token, job });
+  };
+
+  beforeAll(async () => {
+    keyDir = join(work, 'ctl');
+    const keys = await generateControllerKeys(keyDir);
+    const menu = await buildMenuIso(work);
+    iso = await serveFile(menu.path);
+    disk = await createLoopDisk(join(work, 'disk.img'), 64);
+    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
+    const installed = await agentCli(['install', agent.url, '--iso-url', iso.url, '--sha256', menu.sha256,
+      '--disk', disk.device, '--memory', '256', '--yes', '--detach', '--json']);
+    expect(installed.code, installed.err).toBe(0);
+    job = (JSON.parse(installed.out) as { id: string }).id;
+    await untilJob('running');
+    serve = await startServeProcess(join(REPO, 'dist', 'xepa.mjs'), ['--agent', agent.url, '--fingerprint', agent.fingerprint, '--key-dir', keyDir, '--listen', '127.0.0.1:0']);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }); // a fresh profile per launch
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    const served = await serve?.stop();
+    if (job && agent) {
+      await agentCli(['cancel', agent.url, job]);
+      await untilJob('cancelled');
+    }
+    await agent?.stop();
+    await iso?.close();
+    await disk?.detach();
+    expect(await loopDevicesUnder(work)).toEqual([]);
+    rmSync(work, { recursive: true, force: true });
+    expect(served).toBe(0);
+  });
+
+  it('logs in with the one-time link and draws the guest screen, its serial output and the job', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+    await page.goto(serve.link);
+    await page.waitForURL(`${serve.origin}/`);
+    expect(page.url()).not.toContain('t='); // the token left the address bar
+    const cookies = await context.cookies();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({ name: 'xepa_session', httpOnly: true, sameSite: 'Strict', path: '/' });
+    await expect.poll(() => page.textContent('#vnc-status'), { timeout: 30_000 }).toBe('screen: connected');
+
+    // Pixels: the canvas shows what QEMU has on the VGA (the agent's screendump), not a blank or stale frame.
+    await expect.poll(async () => {
+      const [canvas, guest] = [await readCanvas(page), await screendump()];
+      if (!canvas || canvas.width !== guest.width || canvas.height !== guest.height) return 1;
+      return differingShare(canvas, guest);
+    }, { timeout: 60_000, interval: 1000 }).toBeLessThan(0.01);
+    initial = (await readCanvas(page))!;
+    expect(initial).toMatchObject({ width: 720, height: 400 }); // GRUB's 80x25 text mode
+    const c = contentOf(initial);
+    expect(c.colours).toBeGreaterThan(1);
+    expect(c.nonBackground).toBeGreaterThan(0.02); // text and the highlight bar, on black
+    expect(c.nonBackground).toBeLessThan(0.5);
+
+    await expect.poll(() => page.textContent('#serial'), { timeout: 30_000 }).toContain(`*${MENU_TITLE}: first entry`);
+    await expect.poll(() => page.textContent('#events')).toMatch(/running.*installer running under TCG/);
+    await expect.poll(() => page.textContent('#job-state')).toBe(`job ${job}: running`);
+    await page.screenshot({ path: join(shots, 'web-console.png') });
+    console.log(`web console screenshot: ${join(shots, 'web-console.png')}`);
+  });
+
+  it('sends a key press to the guest, whose screen changes', async () => {
+    await page.click('#screen canvas');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(async () => differingShare((await readCanvas(page))!, initial), { timeout: 30_000 }).toBeGreaterThan(0.02);
+    await expect.poll(async () => differingShare((await readCanvas(page))!, await screendump()), { timeout: 30_000 }).toBeLessThan(0.01);
+    await expect.poll(() => page.textContent('#serial'), { timeout: 30_000 }).toContain(`*${MENU_TITLE}: second entry`);
+    await page.screenshot({ path: join(shots, 'after-key.png') });
+  });
+
+  it('resets the VM from its button: the job reports the reboot and the menu starts over', async () => {
+    page.once('dialog', (d) => void d.accept());
+    await page.click('button[data-power="reset"]');
+    await expect.poll(() => page.textContent('#action-result'), { timeout: 30_000 }).toBe('Reset: done');
+    await expect.poll(() => page.textContent('#events'), { timeout: 30_000 }).toMatch(/guest rebooted/);
+    await expect.poll(async () => differingShare((await readCanvas(page))!, initial), { timeout: 60_000, interval: 500 }).toBeLessThan(0.01);
+  });
+
+  it('refuses a WebSocket whose Origin is not the console\'s, even with a valid session', async () => {
+    const cookie = (await page.context().cookies())[0]!;
+    const attempt = (origin: string) =>
+      new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`${serve.origin.replace('http', 'ws')}/ws/vnc?job=${job}`, ['binary'], { headers: { Origin: origin, Cookie: `${cookie.name}=${cookie.value}` } });
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('open', () => (ws.close(), resolve(101)));
+        ws.once('error', (err) => { if (ws.readyState !== ws.CLOSED) reject(err); });
+      });
+    expect(await attempt('http://evil.example')).toBe(403);
+    expect(await attempt(`http://localhost:${new URL(serve.origin).port}`)).toBe(403);
+    expect(await attempt(serve.origin)).toBe(101);
+  });
+
+  it('refuses the login link a second time', async () => {
+    const context = await browser.newContext();
+    const again = await context.newPage();
+    const res = await again.goto(serve.link);
+    expect(res?.status()).toBe(401);
+    expect(await again.textContent('body')).toMatch(/already used/);
+    expect(await context.cookies()).toEqual([]);
+    expect((await again.goto(`${serve.origin}/`))?.status()).toBe(401);
+    await context.close();
+  });
+
+  it('gives a view-only link a session that watches the screen but cannot act', async () => {
+    const minted = await cli(['serve', 'login', '--view-only', '--url', serve.origin, '--key-dir', keyDir]);
+    expect(minted.code, minted.err).toBe(0);
+    const context = await browser.newContext();
+    const viewer = await context.newPage();
+    await viewer.goto(minted.out.trim());
+    await viewer.waitForURL(`${serve.origin}/`);
+    expect(await viewer.textContent('.badge')).toBe('view only');
+    expect(await viewer.isDisabled('button[data-power="reset"]')).toBe(true);
+    await expect.poll(async () => {
+      const shot = await readCanvas(viewer);
+      return shot ? differingShare(shot, initial) : 1;
+    }, { timeout: 30_000 }).toBeLessThan(0.01);
+    const refused = await viewer.evaluate(async (j) => (await fetch('/api/power', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ job: j, action: 'reset' }) })).status, job);
+    expect(refused).toBe(403);
+    await context.close();
+  });
+});

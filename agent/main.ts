@@ -13,8 +13,8 @@ import { isENOENT, isXepaError, parsePublicKey } from './protocol/index.js';
 import { createHandlers } from './service/handlers.js';
 import { createJobRuntime } from './service/runtime.js';
 import { fidelityInputs, fidelityRuntime } from './service/fidelity-runtime.js';
+import { createFinishDeps } from './service/finish-runtime.js';
 import { createToolRunner } from './fidelity/index.js';
-import { spawn } from 'node:child_process';
 import { VERSION } from './version.js';
 import { probeAccel, type AccelChoice } from './vm/index.js';
 
@@ -70,14 +70,7 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
   const pciIds = createPciIds();
   const handlers = createHandlers({
     fidelity: fidelityInputs({ sysfs }),
-    finish: {
-      jobsDir: join(config.stateDir, 'jobs'),
-      listDisks: () => listDisks({ sysfs, procfs }),
-      run: tools,
-      hostFirmware: async () => ((await sysfs.exists('firmware/efi')) ? 'uefi' : 'bios'),
-      // Only on `finish --reboot`, after the reply has left: the rescue system (and this agent) goes away.
-      reboot: () => void setTimeout(() => spawn('reboot', [], { stdio: 'ignore', detached: true }).on('error', (err) => log.error({ err }, 'reboot failed')).unref(), 2000),
-    },
+    finish: createFinishDeps({ stateDir: config.stateDir, run: tools, log, listDisks: () => listDisks({ sysfs, procfs }), efiDir: () => sysfs.exists('firmware/efi') }),
     agentId,
     version: VERSION,
     fingerprint: identity.fingerprint,

@@ -90,7 +90,7 @@ class ByteReader {
 export interface RfbUpdate {
   rects: number;
   pixelBytes: number;
-  full: boolean; // one rectangle covered the whole screen
+  full: boolean; // the rectangles carried as many pixels as the whole screen has
 }
 
 // An RFB client session after the handshake.
@@ -201,14 +201,12 @@ export class RfbClient {
       if (type === 0) {
         const n = (await r.read(3)).readUInt16BE(1);
         let pixelBytes = 0;
-        let full = false;
         for (let i = 0; i < n; i++) {
           const h = await r.read(12);
           const [w, hh, enc] = [h.readUInt16BE(4), h.readUInt16BE(6), h.readInt32BE(8)];
           if (enc === 0) {
             await r.read(w * hh * 4, false);
             pixelBytes += w * hh * 4;
-            if (w === this.width && hh === this.height) full = true;
           } else if (enc === -223) {
             this.width = w;
             this.height = hh;
@@ -217,7 +215,7 @@ export class RfbClient {
         }
         const waiter = this.updates.shift();
         this.failed.shift();
-        waiter?.({ rects: n, pixelBytes, full });
+        waiter?.({ rects: n, pixelBytes, full: pixelBytes >= this.width * this.height * 4 });
       } else if (type === 1) {
         const n = (await r.read(5)).readUInt16BE(3);
         await r.read(6 * n, false);

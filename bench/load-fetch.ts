@@ -50,7 +50,7 @@ export async function fileServerRole(): Promise<void> {
   answer({ port: (server.address() as AddressInfo).port });
 }
 
-// Role: fetches XEPA_FETCH_URL with fetchIso into XEPA_FETCH_DIR and prints { ms, bytes, peakKiB }.
+// Role: fetches XEPA_FETCH_URL with fetchIso into XEPA_FETCH_DIR and prints { ms, cpuMs, bytes, peakKiB }.
 export async function fetchRole(): Promise<void> {
   const t0 = performance.now();
   const r = await fetchIso(
@@ -58,8 +58,9 @@ export async function fetchRole(): Promise<void> {
     { log: pino({ level: 'silent' }), budget: { reserveBytes: 0 } },
   );
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage();
   const status = await fs.readFile('/proc/self/status', 'utf8');
-  answer({ ms, bytes: r.size, peakKiB: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) });
+  answer({ ms, cpuMs: (cpu.user + cpu.system) / 1000, bytes: r.size, peakKiB: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) });
 }
 
 const digestOf = (size: number): string => {
@@ -69,13 +70,20 @@ const digestOf = (size: number): string => {
   return h.digest('hex');
 };
 
-async function curlOnce(url: string, dest: string): Promise<number> {
-  const { stdout } = await promisify(execFile)('curl', ['-sS', '--fail', '-o', dest, '-w', '%{time_total}', url]);
-  return Number(stdout) * 1000;
+// curl's wall time (its own -w figure) and CPU time (bash's `times` for its children).
+async function curlOnce(url: string, dest: string): Promise<{ ms: number; cpuMs: number }> {
+  const script = 'curl -sS --fail -o "$1" -w "%{time_total}\\n" "$2" && times';
+  const { stdout } = await promisify(execFile)('bash', ['-c', script, 'curl-bench', dest, url]);
+  const [wall, , children] = stdout.trim().split('\n');
+  const secs = (children ?? '').split(/\s+/).map((t) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+  });
+  return { ms: Number(wall) * 1000, cpuMs: ((secs[0] ?? 0) + (secs[1] ?? 0)) * 1000 };
 }
 
-async function agentOnce(url: string, sha: string, dir: string): Promise<{ ms: number; peakKiB: number }> {
-  const c = startRole<{ ms: number; peakKiB: number }>('fetch', { XEPA_FETCH_URL: url, XEPA_FETCH_SHA: sha, XEPA_FETCH_DIR: dir });
+async function agentOnce(url: string, sha: string, dir: string): Promise<{ ms: number; cpuMs: number; peakKiB: number }> {
+  const c = startRole<{ ms: number; cpuMs: number; peakKiB: number }>('fetch', { XEPA_FETCH_URL: url, XEPA_FETCH_SHA: sha, XEPA_FETCH_DIR: dir });
   const r = await c.first;
   await c.exited;
   return r;
@@ -92,6 +100,7 @@ export async function benchFetch(o: { sizesMiB?: number[]; runs?: number } = {})
   const onRam = await fs.stat(ramDir).then((s) => s.isDirectory(), () => false);
   const work = mkdtempSync(join(onRam ? ramDir : tmpdir(), 'xepa-bench-fetch-'));
   out.destination = onRam ? 'tmpfs (/dev/shm)' : `disk (${tmpdir()})`;
+  out.loadAverageAtStart = Number((await fs.readFile('/proc/loadavg', 'utf8')).split(' ')[0]);
   const server = startRole<{ port: number }>('file-server');
   try {
     const { port } = await server.first;
@@ -99,28 +108,31 @@ export async function benchFetch(o: { sizesMiB?: number[]; runs?: number } = {})
       const size = mib * MiB;
       const url = `http://127.0.0.1:${port}/${size}.iso`;
       const sha = digestOf(size);
-      const curlMs: number[] = [];
-      const agentMs: number[] = [];
-      const peaks: number[] = [];
+      const curlRuns: { ms: number; cpuMs: number }[] = [];
+      const agentRuns: { ms: number; cpuMs: number; peakKiB: number }[] = [];
       for (let i = 0; i < runs; i++) {
         const dest = join(work, 'curl.iso');
-        curlMs.push(await curlOnce(url, dest));
+        curlRuns.push(await curlOnce(url, dest));
         await fs.rm(dest, { force: true });
         const dir = join(work, `agent-${i}`);
-        const a = await agentOnce(url, sha, dir);
-        agentMs.push(a.ms);
-        peaks.push(a.peakKiB);
+        agentRuns.push(await agentOnce(url, sha, dir));
         await fs.rm(dir, { recursive: true, force: true });
       }
       const mibps = (ms: number): number => Math.round((mib / (ms / 1000)) * 10) / 10;
+      const perGiB = (ms: number): number => Math.round((ms / 1000) * (1024 / mib) * 100) / 100;
+      const curlMs = median(curlRuns.map((r) => r.ms));
+      const agentMs = median(agentRuns.map((r) => r.ms));
       out[`${mib}MiB`] = {
-        curlMiBps: mibps(median(curlMs)),
-        agentMiBps: mibps(median(agentMs)),
-        ratio: Math.round((median(curlMs) / median(agentMs)) * 100) / 100,
-        agentPeakRssKiB: Math.max(...peaks),
+        curlMiBps: mibps(curlMs),
+        agentMiBps: mibps(agentMs),
+        ratio: Math.round((curlMs / agentMs) * 100) / 100,
+        curlCpuSecondsPerGiB: perGiB(median(curlRuns.map((r) => r.cpuMs))),
+        agentCpuSecondsPerGiB: perGiB(median(agentRuns.map((r) => r.cpuMs))),
+        agentPeakRssKiB: Math.max(...agentRuns.map((r) => r.peakKiB)),
         runs,
       };
     }
+    out.loadAverageAtEnd = Number((await fs.readFile('/proc/loadavg', 'utf8')).split(' ')[0]);
   } finally {
     await server.stop();
     await fs.rm(work, { recursive: true, force: true });

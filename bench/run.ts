@@ -8,6 +8,8 @@ import { generateControllerKeys, loadControllerKey, mintToken } from '../control
 import { connectAgent } from '../controller/client/index.js';
 import { startLocalAgent } from '../controller/demo/local-agent.js';
 import { createLoopDisk } from '../controller/demo/loop-disk.js';
+import { runConsoleBench } from './console-bench.js';
+import { consoleProxyRole } from './console-proxy-role.js';
 import { runBenchRole, runLoadBenchmarks } from './load-run.js';
 import { firstFrame } from './rfb.js';
 
@@ -105,9 +107,11 @@ async function installToFirstFrame(work: string, trustedKeyFile: string, keyDir:
   return { ms, screen };
 }
 
-// XEPA_BENCH_ROLE: a child process of a load benchmark; XEPA_BENCH: spine | load | all (default).
-if (!(await runBenchRole(process.env.XEPA_BENCH_ROLE))) {
+// XEPA_BENCH_ROLE: a child process of a load or console benchmark; XEPA_BENCH: spine | load | console | all (default).
+if (process.env.XEPA_BENCH_ROLE === 'console-proxy') await consoleProxyRole();
+else if (!(await runBenchRole(process.env.XEPA_BENCH_ROLE))) {
   const which = process.env.XEPA_BENCH ?? 'all';
-  if (which !== 'load') await main();
-  if (which !== 'spine') await runLoadBenchmarks(root);
+  if (which === 'all' || which === 'spine') await main();
+  if (which === 'all' || which === 'load') await runLoadBenchmarks(root);
+  if (which === 'all' || which === 'console') await runConsoleBench(root);
 }

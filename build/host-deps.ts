@@ -20,8 +20,27 @@ export const DEMO_PACKAGES: readonly string[] = [
   'openssh-server',
   'openssh-client',
   'debootstrap',
-  // the lab (test/lab/): socat carries the lab VM's guestfwd connections to the host's ISO server
+  // the lab (test/lab/): socat carries the lab VM's guestfwd connections to the host's ISO server; the rescue
+  // image it builds carries sfdisk (the agent backs up partition tables with it)
   'socat',
+  'fdisk',
+  // the consoles (issue 4): a native VNC client for the --vnc-port test, websockify as the benchmark's baseline
+  // (socat above also drives the `xepa qmp --listen` test)
+  'vncsnapshot',
+  'websockify',
+  // the web console's browser test (issue 4): headless Debian chromium driven by playwright-core (never a
+  // downloaded browser)
+  'chromium',
+  // reliability (issue 7): curl is the fetch benchmark's baseline (bench/load-fetch.ts)
+  'curl',
+  // Vendor Services (issue 5): QEMU's iPXE ROMs for the netboot test (a qemu-system-x86 dependency, named so it
+  // is never dropped), tar for the Alpine netboot tarball fixture
+  'ipxe-qemu',
+  'tar',
+  // fidelity and finish (issue 8): swtpm for the VM's TPM 2.0, x86_64 UEFI GRUB for the test ISO's UEFI variant
+  // (mtools and xorriso above build answer media; fdisk above gives sfdisk)
+  'swtpm',
+  'grub-efi-amd64-bin',
 ];
 
 // What ensureDebianPackages needs from the outside world.

@@ -15,3 +15,7 @@ export type { Authenticated, TokenSource } from './auth.js';
 export { matchRoute, selectSubprotocol } from './routes.js';
 export type { WsRoute, RouteConnection } from './routes.js';
 export { PING_INTERVAL_MS } from './heartbeat.js';
+export { ConnectionGate, DEFAULT_LIMITS, DEFAULT_SCOPE_LIMITS } from './connection-gate.js';
+export type { ServerLimits, ServerStats } from './connection-gate.js';
+export { ReplayCache } from './replay-cache.js';
+export type { ReplayCacheOptions } from './replay-cache.js';

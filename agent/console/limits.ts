@@ -17,7 +17,9 @@ export const DEFAULT_CONSOLE_LIMITS: ConsoleLimits = {
   lowWaterBytes: 256 << 10,
   serialRingBytes: 256 << 10,
   serialViewerBacklogBytes: 1 << 20,
-  maxViewers: { vnc: 16, serial: 16, qmp: 8, shell: 4, screendump: 4 },
+  // vnc: 20 viewers on one job is a load case of docs/reliability.md; the agent server's per-scope limits
+  // (agent/api/connection-gate.ts) sit above these.
+  maxViewers: { vnc: 32, serial: 16, qmp: 8, shell: 4, screendump: 4 },
   qmpMaxInFlight: 16,
   qmpMaxMessageBytes: 64 << 10,
 };

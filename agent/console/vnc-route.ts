@@ -1,4 +1,3 @@
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -7,6 +6,7 @@ import { isXepaError } from '../protocol/index.js';
 import { jobParam, type ConsoleTargets } from './job-targets.js';
 import { CLOSE, closeReason, type ConsoleLimits } from './limits.js';
 import { RfbClientFilter } from './rfb-client-filter.js';
+import { connectUnixBuffered } from './unix-connect.js';
 import type { ViewerCounts } from './viewer-counts.js';
 import { bridgeWebSocket } from './ws-bridge.js';
 
@@ -25,7 +25,7 @@ export interface VncRouteOptions {
 // Tokens with `vnc` may type and point; `vnc:view` tokens only look (the RFB filter drops their input).
 export function vncRoute(o: VncRouteOptions): WsRoute {
   const log = o.log.child({ mod: 'vnc' });
-  const connect = o.connect ?? ((path: string) => net.createConnection(path));
+  const connect = o.connect ?? ((path: string) => connectUnixBuffered(path));
   return {
     path: '/v1/vnc',
     scope: ['vnc', 'vnc:view'],

@@ -4,6 +4,7 @@ import type { CpuModelChoice } from './cpu-model.js';
 import type { FidelityFacts } from './host-facts.js';
 import { answerSummary } from './answer-files.js';
 import { chooseNic } from './nic-choice.js';
+import { mirrorPciLayout } from './pci-layout.js';
 
 // Everything planFidelity weighs, gathered by the agent (facts, probes) and the planner (the rest of the plan).
 export interface FidelityInputs {
@@ -28,6 +29,8 @@ export interface PlanSoFar {
   passedNics: number;
   isoRamBytes: number;
   reserveMiB: number;
+  /** BDFs passed through with vfio-pci (their guest addresses mirror the host's). */
+  passthroughBdfs?: string[];
 }
 
 // The fidelity part of a plan, the warnings it adds, and the stable decisions that go into the plan hash.
@@ -90,6 +93,10 @@ export function planFidelity(req: InstallRequestParsed, inv: Inventory, inputs: 
   if (so.cpus < inv.cpu.threads) differences.push(`the VM has ${so.cpus} vCPU and ${so.memoryMiB} MiB; the server ${inv.cpu.threads} threads and ${Math.round(inv.memory.totalBytes / MiB)} MiB`);
   if (so.rawDisks > 0) differences.push(`${so.rawDisks} disk(s) reach the VM as raw ${so.diskBus} devices: device names (vda, sda) and controllers differ from the server's; serials are kept`);
 
+  if (so.passthroughBdfs?.length) {
+    // Mirrored addresses are no difference; what could not be mirrored is.
+    differences.push(...mirrorPciLayout(so.passthroughBdfs).notes);
+  }
   const answer = req.answer ? answerSummary(req.answer) : undefined;
   const keys = req.keys?.length ? { steps: req.keys.length, waitMs: req.keys.reduce((t, s) => t + ('waitMs' in s ? s.waitMs : 0), 0) } : undefined;
   const fidelity: PlanFidelity = {

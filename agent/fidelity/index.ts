@@ -10,7 +10,7 @@ export { answerFiles, answerLabel, answerSummary, ANSWER_CONVENTIONS, type Answe
 export { buildAnswerMedium } from './answer-medium.js';
 export { chordOf, keyActions, runKeyScript, type KeyAction, type KeyChord, type KeyScriptDeps } from './keystrokes.js';
 export { startSwtpm, type RunningSwtpm, type SwtpmDeps } from './swtpm.js';
-export { mirrorPciLayout, Q35_RESERVED, type GuestPlacement, type PciLayout } from './pci-layout.js';
+export { mirrorPciLayout, mirroredHostDevices, Q35_RESERVED, type GuestPlacement, type PciLayout } from './pci-layout.js';
 export { prepareFidelity, type FidelitySpec, type PreparedFidelity, type PrepareFidelityDeps } from './prepare.js';
 export { createToolRunner, checkTool, TOOL_PACKAGES, type ToolRunner, type ToolResult } from './run-tool.js';
 export { pciFidelityFacts, type PciFactsView } from './pci-facts.js';

@@ -70,7 +70,8 @@ export function mirrorPciLayout(hostBdfs: string[], reserved: readonly string[] 
     } else behind.set(f0.bus, group);
   }
 
-  for (const group of onBus0) placeSlot(group, 'pcie.0', group[0]!.slot, 0, placements, notes);
+  // On bus 0 a function other than 0 may join a slot whose function 0 is QEMU's (1f.6 beside ICH9's 1f.0).
+  for (const group of onBus0) placeSlot(group, 'pcie.0', group[0]!.slot, 0, placements, notes, false, reserved.includes(devfnKey(group[0]!.slot, 0)));
 
   const freeSlots = (): number => {
     for (let s = 2; s < 0x1f; s++) if (![...Array(8).keys()].some((fn) => used.has(devfnKey(s, fn)))) return s;
@@ -123,8 +124,8 @@ export function mirrorPciLayout(hostBdfs: string[], reserved: readonly string[] 
 }
 
 // Puts one host slot's functions in one guest slot; renumbers them from 0 when function 0 is missing.
-function placeSlot(group: Bdf[], bus: string, slot: number, guestBus: number, out: GuestPlacement[], notes: string[], moved = false): void {
-  const keep = !moved && group[0]!.fn === 0;
+function placeSlot(group: Bdf[], bus: string, slot: number, guestBus: number, out: GuestPlacement[], notes: string[], moved = false, f0Elsewhere = false): void {
+  const keep = !moved && (group[0]!.fn === 0 || f0Elsewhere);
   if (!moved && !keep) notes.push(`${group.map((f) => f.text).join(', ')}: function 0 is not passed through, functions renumbered from 0 (a guest scans function 0 first)`);
   group.forEach((f, i) => {
     const fn = keep ? f.fn : i;
@@ -143,4 +144,19 @@ function groupBy<T>(items: T[], key: (t: T) => string): T[][] {
   const m = new Map<string, T[]>();
   for (const it of items) m.set(key(it), [...(m.get(key(it)) ?? []), it]);
   return [...m.values()];
+}
+
+/**
+ * The passed-through functions with their mirrored guest placement, and the topology to create first
+ * (VmSpec hostDevices + pciTopology). Pure.
+ */
+export function mirroredHostDevices<D extends { bdf: string }>(devices: D[]): { hostDevices: (D & { guest: { bus: string; addr: string; multifunction: boolean } })[]; pciTopology: string[]; notes: string[] } {
+  if (devices.length === 0) return { hostDevices: [], pciTopology: [], notes: [] };
+  const layout = mirrorPciLayout(devices.map((d) => d.bdf));
+  const at = new Map(layout.placements.map((p) => [p.hostBdf, p]));
+  const hostDevices = devices.map((d) => {
+    const p = at.get(d.bdf.toLowerCase())!;
+    return { ...d, guest: { bus: p.bus, addr: p.addr, multifunction: p.multifunction } };
+  });
+  return { hostDevices, pciTopology: layout.controllers, notes: layout.notes };
 }

@@ -49,9 +49,9 @@ export async function readEsps(disk: string, run: ToolRunner): Promise<EspPartit
 // Every file under \EFI on the ESP, as UEFI paths (\EFI\debian\shimx64.efi), read with mtools: no mount.
 export async function listEfiFiles(esp: EspPartition, run: ToolRunner): Promise<string[]> {
   const r = await run('mdir', ['-i', `${esp.disk}@@${esp.offsetBytes}`, '-/', '-b', '::/EFI']);
-  if (r.code !== 0 && /not found/i.test(r.stderr)) return [];
+  if (r.code !== 0 && /not found/i.test(r.stderr + r.stdout)) return []; // an ESP without \EFI
   checkTool(r, `reading the ESP ${esp.node}`, 'ERR_EFI_BOOT');
-  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('::/')).map((l) => l.slice(2).replaceAll('/', '\\'));
+  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('::/') && !l.endsWith('/')).map((l) => l.slice(2).replaceAll('/', '\\'));
 }
 
 // The loader to boot and the entry label to give it.
@@ -71,7 +71,7 @@ export const FALLBACK_LOADER = '\\EFI\\BOOT\\BOOTX64.EFI';
  */
 export function chooseLoader(files: string[]): LoaderChoice {
   const lower = new Map(files.map((f) => [f.toLowerCase(), f]));
-  const vendorFiles = files.filter((f) => /^\\efi\\[^\\]+\\[^\\]+\.efi$/i.test(f) && !/^\\efi\\boot\\/i.test(f));
+  const vendorFiles = files.filter((f) => /^\\efi\\[^\\]+\\.+\.efi$/i.test(f) && !/^\\efi\\boot\\/i.test(f));
   const vendor = (f: string): string => f.split('\\')[2] ?? 'OS';
   const pick = (re: RegExp, why: string, label?: (f: string) => string): LoaderChoice | undefined => {
     const f = vendorFiles.find((x) => re.test(x));

@@ -6,3 +6,4 @@ export { findEsps, readEsps, listEfiFiles, chooseLoader, ESP_GPT_TYPE, FALLBACK_
 export { parseEfibootmgr, entryMatches, orderWith, type BootEntry, type BootState } from './efibootmgr.js';
 export { reconcileEfiBoot, type EfiOutcome } from './efi-reconcile.js';
 export { finishJob, type FinishableJob, type FinishDeps } from './finish-job.js';
+export { bootCheckInVm, checkFirmware, type BootCheckDeps } from './boot-check.js';

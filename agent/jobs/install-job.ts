@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { InstallRequestParsed, JobState, JobSummary, Plan } from '../protocol/index.js';
 import { XepaError, isXepaError, toWireError } from '../protocol/index.js';
 import type { JobLog } from './job-log.js';
-import { backupStep, typeBootKeys } from './job-fidelity.js';
+import { backupStep, hostDevicesOf, typeBootKeys } from './job-fidelity.js';
 import { vmOutcome } from './vm-outcome.js';
 import type { JobRuntime, RunningVmHandle, VmSpecInput } from './runtime.js';
 
@@ -180,7 +180,7 @@ export class InstallJob {
       firmware: await this.rt.prepareFirmware(this.plan.firmware, this.dir, { secureBoot: this.plan.fidelity?.firmware.secureBoot.vm === true }),
       cdrom: iso.path,
       disks: this.plan.disks.filter((d) => d.via === 'raw').map((d) => ({ path: d.path, bus: this.plan.diskBus, ...(d.serial ? { serial: d.serial } : {}) })),
-      hostDevices: (this.plan.passthrough?.devices ?? []).map((d) => ({ bdf: d.bdf, ...(d.bootIndex !== undefined ? { bootIndex: d.bootIndex } : {}) })),
+      ...hostDevicesOf(this.plan), // at guest addresses mirroring the host's when the plan has fidelity
       sockets: { qmp: c.qmp, vnc: c.vnc, serial: [c.serial[0]!, c.serial[1]!] },
       serialLogs: [this.serialLogs[0]!, this.serialLogs[1]!],
       bootOrder: 'disk-first',

@@ -1,6 +1,7 @@
 import type { KeyStep, Plan } from '../protocol/index.js';
 import { toWireError } from '../protocol/index.js';
-import { runKeyScript } from '../fidelity/index.js';
+import { mirroredHostDevices, runKeyScript } from '../fidelity/index.js';
+import type { VmSpec } from '../vm/index.js';
 import type { JobRuntime, RunningVmHandle } from './runtime.js';
 
 // The fidelity and move-to-metal steps of an install job (docs/fidelity.md), kept beside install-job.ts.
@@ -26,4 +27,13 @@ export function typeBootKeys(keys: KeyStep[] | undefined, vm: RunningVmHandle, s
     (n) => report(`boot-menu keystrokes typed (${n} key press(es))`),
     (err: unknown) => report(`boot-menu keystrokes stopped: ${toWireError(err).message}`),
   );
+}
+
+// The VM's passed-through functions: at mirrored guest addresses (plus their topology) when the plan
+// carries fidelity decisions, else where QEMU puts them.
+export function hostDevicesOf(plan: Plan): Pick<VmSpec, 'hostDevices' | 'pciTopology'> {
+  const devices = (plan.passthrough?.devices ?? []).map((d) => ({ bdf: d.bdf, ...(d.bootIndex !== undefined ? { bootIndex: d.bootIndex } : {}) }));
+  if (!plan.fidelity || devices.length === 0) return { hostDevices: devices };
+  const m = mirroredHostDevices(devices);
+  return { hostDevices: m.hostDevices, pciTopology: m.pciTopology };
 }

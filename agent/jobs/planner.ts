@@ -90,6 +90,7 @@ export function makePlan(req: InstallRequestParsed, inputs: PlanInputs): Plan {
   const fid = inputs.fidelity && planFidelity(req, inventory, { ...inputs.fidelity, ...(inputs.pci ? pciFidelityFacts(inputs.pci.view, vmBdfs) : {}) }, {
     firmware, accel, memoryMiB, cpus, diskBus: req.vm.diskBus, rawDisks: planned.filter((d) => d.via === 'raw').length,
     passedNics: pt?.passthrough.devices.filter((d) => d.role === 'nic').length ?? 0, isoRamBytes: inputs.isoRamBytes ?? 0, reserveMiB: HOST_RESERVE_MIB,
+    passthroughBdfs: pt?.passthrough.devices.map((d) => d.bdf) ?? [],
   });
   if (fid) warnings.push(...fid.warnings);
   const hash = createHash('sha256').update(JSON.stringify(fid ? { ...core, fidelity: fid.hashKey } : core)).digest('hex').slice(0, 32);

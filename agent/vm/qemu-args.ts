@@ -41,15 +41,18 @@ export function buildQemuArgs(spec: VmSpec): string[] {
     args.push('-serial', `chardev:serial${i}`);
   });
   args.push(...firmwareArgs(spec.firmware));
-  args.push(...fidelityArgs(spec)); // SMBIOS, TPM, emulated NICs, USB answer media (docs/fidelity.md)
 
   const cdFirst = spec.bootOrder === 'cdrom-first';
   // Passed-through controllers boot first (their bootIndex as given; shifted by one when the CD-ROM leads).
   const hostBoot = Math.max(0, ...(spec.hostDevices ?? []).map((h) => h.bootIndex ?? 0));
+  // The mirrored topology and placed devices come before any device QEMU places itself (it takes free slots).
+  for (const c of spec.pciTopology ?? []) args.push('-device', c);
   (spec.hostDevices ?? []).forEach((h, i) => {
     const boot = h.bootIndex === undefined ? '' : `,bootindex=${h.bootIndex + (cdFirst && spec.cdrom ? 1 : 0)}`;
-    args.push('-device', `vfio-pci,host=${h.bdf},id=hostdev${i}${boot}`);
+    const at = h.guest ? `,bus=${h.guest.bus},addr=${h.guest.addr}${h.guest.multifunction ? ',multifunction=on' : ''}` : '';
+    args.push('-device', `vfio-pci,host=${h.bdf},id=hostdev${i}${at}${boot}`);
   });
+  args.push(...fidelityArgs(spec)); // SMBIOS, TPM, emulated NICs, USB answer media (docs/fidelity.md)
   const diskBase = (cdFirst && spec.cdrom ? 2 : 1) + hostBoot;
   const ports = new AhciPorts();
   if (spec.cdrom) {

@@ -38,6 +38,8 @@ export interface VmDisk {
 export interface VmHostDevice {
   bdf: string;
   bootIndex?: number;
+  /** Guest placement mirroring the host's address (agent/fidelity mirrorPciLayout): QEMU bus id and slot.function. */
+  guest?: { bus: string; addr: string; multifunction: boolean };
 }
 
 // SMBIOS for the guest (docs/fidelity.md): binary structures (the host's identity, one per file) and field values.
@@ -85,6 +87,8 @@ export interface VmSpec {
    * controllers 1..n); raw disks and the CD-ROM are numbered after the highest one.
    */
   hostDevices?: VmHostDevice[];
+  /** `-device` option strings of the root ports and expander bridges the host devices' guest placements use. */
+  pciTopology?: string[];
   /**
    * What a guest reboot does: 'reset' (QEMU's default: the guest boots again, from its disk first) or
    * 'shutdown' (`-action reboot=shutdown`: QEMU ends with SHUTDOWN reason guest-reset), for installers that

@@ -1,6 +1,7 @@
 import type { Inventory, JobSummary, Plan } from '../../agent/protocol/index.js';
 import { bytes, table } from './output.js';
 import { renderPassthrough } from './render-devices.js';
+import { renderFidelity } from './render-fidelity.js';
 
 // The inventory as a person reads it.
 export function renderInventory(inv: Inventory): string {
@@ -32,6 +33,7 @@ export function renderPlan(p: Plan): string {
     table([['DISK', 'SIZE', 'SERIAL', 'WWN', 'MODEL', 'VIA'], ...p.disks.map((d) => [d.path, bytes(d.sizeBytes), d.serial ?? '-', d.wwn ?? '-', d.model ?? '-', d.via === 'vfio' && d.pciAddress ? `vfio ${d.pciAddress}` : d.via])]),
     `vm: ${p.memoryMiB} MiB, ${p.cpus} vCPU, ${p.firmware}, ${p.accel} (${p.accelReason}), disks on ${p.diskBus}`,
     ...renderPassthrough(p),
+    ...renderFidelity(p),
   ];
   for (const w of p.warnings) out.push(`warning: ${w}`);
   return out.join('\n');

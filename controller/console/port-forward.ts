@@ -28,7 +28,7 @@ export interface PortForwardOptions {
 // otherwise; a unix socket is created mode 0600 (a stale socket file is replaced, anything else refused).
 export async function startPortForward(o: PortForwardOptions): Promise<PortForward> {
   const sockets = new Set<Socket>();
-  const server = net.createServer({ pauseOnConnect: true }, (local) => {
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (local) => {
     sockets.add(local);
     local.once('close', () => sockets.delete(local));
     const remote = 'path' in o.listen ? 'unix' : `${local.remoteAddress}:${local.remotePort}`;

@@ -10,12 +10,21 @@ export interface BridgeLimits {
 // Default bounds: 1 MiB unsent before the local side is paused, resumed under 256 KiB.
 export const DEFAULT_BRIDGE_LIMITS: BridgeLimits = { highWaterBytes: 1 << 20, lowWaterBytes: 256 << 10 };
 
+// After the local side half-closes (socat after its stdin ends), replies still flow until the agent has been quiet
+// this long; then both sides close. A WebSocket cannot be half-closed, so this is how the tunnel lingers.
+export const HALF_CLOSE_LINGER_MS = 2000;
+
 // Joins a local byte stream (a TCP or unix connection from a VNC viewer, socat, qmp-shell) to an agent stream
 // both ways with bounded buffers: local bytes go out as binary frames; every frame from the agent (binary or
 // text) is written to the local side as bytes. Backpressure both ways; either end closing closes the other.
-// Resolves when both are closed.
-export function bridgeLocalSocket(local: Duplex, ws: WebSocket, limits: BridgeLimits = DEFAULT_BRIDGE_LIMITS): Promise<void> {
+// Resolves when both are closed. A local half-close (allowHalfOpen sockets) lingers: see HALF_CLOSE_LINGER_MS.
+export function bridgeLocalSocket(local: Duplex, ws: WebSocket, limits: BridgeLimits = DEFAULT_BRIDGE_LIMITS, lingerMs = HALF_CLOSE_LINGER_MS): Promise<void> {
   let paused = false;
+  let linger: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(linger);
+    linger = setTimeout(() => ws.close(1000, 'local side closed'), lingerMs);
+  };
   const afterSend = (): void => {
     if (paused && ws.bufferedAmount <= limits.lowWaterBytes) {
       paused = false;
@@ -29,7 +38,9 @@ export function bridgeLocalSocket(local: Duplex, ws: WebSocket, limits: BridgeLi
       local.pause();
     }
   });
+  local.once('end', arm);
   ws.on('message', (data: Buffer) => {
+    if (linger) arm();
     if (!local.write(data) && !ws.isPaused) {
       ws.pause();
       local.once('drain', () => ws.resume());
@@ -46,6 +57,7 @@ export function bridgeLocalSocket(local: Duplex, ws: WebSocket, limits: BridgeLi
     });
     local.on('error', () => local.destroy());
     ws.once('close', () => {
+      clearTimeout(linger);
       local.once('finish', () => local.destroy());
       local.end(); // let buffered bytes reach the viewer, then close
       done();

@@ -9,5 +9,6 @@ export * from './store/index.js';
 export * from './updater/index.js';
 export { startVendorMount, createVendorHandler, type VendorMount } from './server/index.js';
 export { buildCatalog, installIsoName } from './catalog/build.js';
+export { fileUrl, ipxeUrl, configUrl } from './catalog/urls.js';
 export { CatalogDoc, type CatalogOs, type CatalogRelease } from './catalog/schema.js';
 export { resolveOsSpec, parseOsSpec, type ResolvedIso } from './catalog/resolve.js';

@@ -2,15 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { XepaError, toWireError, type ErrorCode } from '../../agent/protocol/index.js';
 
-// Headers on every console response: no framing, no sniffing, no referrer (URLs may once have held a login
-// token), nothing cached, scripts and connections only from the console itself.
+// Headers on every console response: no framing, no sniffing, nothing cached, scripts and connections only from
+// the console itself. Referrers only to the console itself (a URL may once have held a login token); not
+// `no-referrer`, under which browsers send `Origin: null` on the page's own POSTs and the origin check fails.
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  'Referrer-Policy': 'same-origin',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Cache-Control': 'no-store',

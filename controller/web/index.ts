@@ -2,8 +2,8 @@
 // talks only to the controller, which proxies to the agent with freshly minted, narrowly scoped tokens.
 export { createWebConsole } from './web-console.js';
 export type { WebConsole, WebConsoleOptions } from './web-console.js';
-export { connectAgentLink, dialAgentStream, STREAM_TOKEN_TTL_S } from './agent-link.js';
-export type { AgentPort, AgentLinkOptions } from './agent-link.js';
+export { connectAgentLink } from './agent-link.js';
+export type { AgentPort, AgentLinkOptions, AgentStreamTarget } from './agent-link.js';
 export { embeddedWebAssets, webAssetsFrom, REQUIRED_ASSETS } from './assets.js';
 export type { WebAsset, WebAssets } from './assets.js';
 export { mintLoginToken, verifyLoginToken, WEB_ROLES, LOGIN_TOKEN_TTL_SECONDS } from './login-token.js';
@@ -14,7 +14,8 @@ export type { WebSession } from './sessions.js';
 export { ConsoleOrigin, originOf } from './origin.js';
 export { sessionCookie, sessionCookieName, readCookie } from './cookies.js';
 export { bridgeSockets, sendableCloseCode } from './ws-bridge.js';
-export { qmpCommandOf, CDROM_DEVICE_ID } from './qmp-actions.js';
+export { qmpCommandOf, runConsoleQmp, CDROM_DEVICE_ID } from './qmp-actions.js';
+export { agentStreamTarget } from './stream-paths.js';
 export type { ConsoleAction } from './qmp-actions.js';
 export { streamTargetOf } from './ws-routes.js';
 export { JobHub } from './job-hub.js';

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { XepaError } from '../../agent/protocol/index.js';
 import type { ControllerKey } from '../auth/index.js';
 import { connectAgentLink } from './agent-link.js';
 import { embeddedWebAssets, type WebAssets } from './assets.js';
@@ -31,6 +32,10 @@ export async function startWebConsoleMount(o: {
   assets?: WebAssets;
 }): Promise<WebConsoleMount> {
   const assets = o.assets ?? embeddedWebAssets(); // fail before dialing when the bundle lacks them
+  const host = new URL(originOf(o.publicUrl)).hostname;
+  if (host === '0.0.0.0' || host === '[::]') {
+    throw new XepaError('ERR_CONFIG', `browsers cannot reach the console at ${o.publicUrl}: give --public-url with the name they use (its origin is checked on every request)`);
+  }
   const agent = await connectAgentLink({ url: o.agentUrl, fingerprint: o.fingerprint, privateKey: o.key.privateKey, ...(o.log ? { log: o.log } : {}) });
   const web = createWebConsole({ agent, publicUrl: o.publicUrl, secure: o.secure, signingKey: o.key, assets, ...(o.log ? { log: o.log } : {}) });
   return {

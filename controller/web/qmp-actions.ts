@@ -1,6 +1,7 @@
-import { ERROR_CODES, XepaError, type ErrorCode } from '../../agent/protocol/index.js';
+import { ERROR_CODES, XepaError, isXepaError, type ErrorCode } from '../../agent/protocol/index.js';
+import { runQmpCommand } from '../console/index.js';
 import type { AgentPort } from './agent-link.js';
-import { agentStreamPath } from './stream-paths.js';
+import { agentStreamTarget } from './stream-paths.js';
 
 /** A console button: power (ACPI power-off, hard reset) or media (eject, change the CD). */
 export type ConsoleAction =
@@ -25,49 +26,25 @@ export function qmpCommandOf(a: ConsoleAction): { execute: string; args?: Record
   }
 }
 
-const QMP_TIMEOUT_MS = 15_000;
-let nextId = 1;
-
 // Reads the XepaError code the agent puts in front of a refusal ("XEPA ERR_FORBIDDEN: ..."), if any.
-function codeOf(desc: string): ErrorCode {
-  const m = /^XEPA (ERR_[A-Z_]+):/.exec(desc);
-  return m && (ERROR_CODES as readonly string[]).includes(m[1]!) ? (m[1] as ErrorCode) : 'ERR_QMP_COMMAND';
+function agentCodeOf(err: unknown): ErrorCode | undefined {
+  const desc = isXepaError(err) ? err.details?.desc : undefined;
+  const m = typeof desc === 'string' ? /^XEPA (ERR_[A-Z_]+):/.exec(desc) : null;
+  return m && (ERROR_CODES as readonly string[]).includes(m[1]!) ? (m[1] as ErrorCode) : undefined;
 }
 
-// Runs one QMP command on a job's VM over the agent's /v1/qmp (a fresh `qmp` token, one short connection). The
-// agent presents a QMP session like QEMU's (greeting, then qmp_capabilities), so the command goes right after the
-// negotiation. Resolves with QMP's `return`; rejects with the agent's refusal code (ERR_FORBIDDEN outside the
-// allow-list or the media directories), ERR_QMP_COMMAND with QEMU's error, ERR_TIMEOUT without an answer.
-export async function runQmpCommand(agent: AgentPort, job: string, execute: string, args?: Record<string, unknown>): Promise<unknown> {
-  const ws = await agent.openStream(agentStreamPath('qmp', job), 'qmp');
-  const n = nextId++;
-  const capId = `xepa-web-cap-${n}`;
-  const id = `xepa-web-${n}`;
+// Runs one QMP command on a job's VM over the agent's /v1/qmp (a fresh `qmp` token, one short connection;
+// controller/console negotiates the QMP session the agent presents). Resolves with QMP's `return`; a refusal by
+// the agent keeps its code (ERR_FORBIDDEN: outside the allow-list or the media directories), QEMU's own errors
+// are ERR_QMP_COMMAND.
+export async function runConsoleQmp(agent: AgentPort, job: string, execute: string, args?: Record<string, unknown>): Promise<unknown> {
+  const ws = await agent.openStream(agentStreamTarget('qmp', job), 'qmp');
   try {
-    return await new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new XepaError('ERR_TIMEOUT', `${execute}: no answer from QMP within ${QMP_TIMEOUT_MS / 1000} s`)), QMP_TIMEOUT_MS);
-      ws.on('message', (data: Buffer) => {
-        let msg: { id?: unknown; return?: unknown; error?: { class?: string; desc?: string } };
-        try {
-          msg = JSON.parse(data.toString('utf8')) as typeof msg;
-        } catch {
-          return;
-        }
-        if (msg.id !== id && !(msg.id === capId && msg.error)) return; // greeting, events, the negotiation's ok
-        clearTimeout(timer);
-        if (msg.error) {
-          const desc = msg.error.desc ?? msg.error.class ?? 'QMP error';
-          reject(new XepaError(codeOf(desc), `${execute} failed: ${desc.replace(/^XEPA /, '')}`, { details: { class: msg.error.class } }));
-        } else resolve(msg.return);
-      });
-      ws.once('close', () => {
-        clearTimeout(timer);
-        reject(new XepaError('ERR_QMP_DISCONNECTED', `the agent closed the QMP stream before ${execute} was answered`));
-      });
-      ws.resume();
-      ws.send(JSON.stringify({ execute: 'qmp_capabilities', id: capId }));
-      ws.send(JSON.stringify(args ? { execute, arguments: args, id } : { execute, id }));
-    });
+    return await runQmpCommand(ws, execute, args, 15_000);
+  } catch (err) {
+    const code = agentCodeOf(err);
+    if (!code || !isXepaError(err)) throw err;
+    throw new XepaError(code, err.message.replace(/XEPA ERR_[A-Z_]+: /, ''), { cause: err });
   } finally {
     ws.close();
   }

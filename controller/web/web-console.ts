@@ -12,7 +12,7 @@ import { LoginExchange } from './login-exchange.js';
 import { mintLoginToken, type WebRole } from './login-token.js';
 import { ConsoleOrigin } from './origin.js';
 import { login, logout, serveAsset, serveLoginPage, servePage } from './page-routes.js';
-import { runQmpCommand } from './qmp-actions.js';
+import { runConsoleQmp } from './qmp-actions.js';
 import { SessionStore } from './sessions.js';
 import { createUpgradeHandler } from './ws-routes.js';
 
@@ -41,7 +41,7 @@ export interface WebConsole {
   close(): void;
 }
 
-const OWN = /^\/(?:$|login$|logout$|assets\/|api\/)/;
+const OWN = /^\/(?:$|login$|logout$|favicon\.ico$|assets\/|api\/)/;
 
 // Builds the web console: pages and assets, one-time login links exchanged for session cookies, the job event
 // stream, power/media actions and the proxied VNC/serial WebSockets, all talking to one agent.
@@ -57,7 +57,7 @@ export function createWebConsole(o: WebConsoleOptions): WebConsole {
     hub: new JobHub((job, after, onEvent) => o.agent.followJob(job, after, onEvent), o.log),
     assets: o.assets,
     streams: new Map(),
-    qmp: o.qmp ?? ((job, execute, args) => runQmpCommand(o.agent, job, execute, args)),
+    qmp: o.qmp ?? ((job, execute, args) => runConsoleQmp(o.agent, job, execute, args)),
     log: o.log?.child({ mod: 'web' }),
   };
   const upgrades = createUpgradeHandler(ctx);
@@ -83,6 +83,7 @@ export function createWebConsole(o: WebConsoleOptions): WebConsole {
       else if (path === '/login' && method === 'GET') serveLoginPage(ctx, url, res);
       else if (path === '/login' && method === 'POST') await login(ctx, req, res);
       else if (path === '/logout' && method === 'POST') logout(ctx, req, res);
+      else if (path === '/favicon.ico') res.writeHead(204).end(); // no icon, and no 404 in the browser console
       else {
         res.writeHead(405, { Allow: path === '/login' ? 'GET, POST' : path === '/logout' ? 'POST' : 'GET' });
         res.end();

@@ -6,14 +6,14 @@ import { jobParam } from './api-routes.js';
 import { type ConsoleContext, requireSession, trackStream } from './context.js';
 import { refuseUpgrade } from './http-reply.js';
 import type { WebRole } from './login-token.js';
-import { agentStreamPath } from './stream-paths.js';
+import type { AgentStreamTarget } from './agent-link.js';
+import { agentStreamTarget } from './stream-paths.js';
 import { bridgeSockets } from './ws-bridge.js';
 
 /** What a browser WebSocket path proxies to: the agent path, the token scope per role, and the direction. */
 export interface StreamTarget {
-  path: string;
+  agent: AgentStreamTarget;
   scope: Scope;
-  subprotocols: string[]; // offered to the agent
   readOnly: boolean; // browser -> agent traffic dropped
 }
 
@@ -21,10 +21,10 @@ export interface StreamTarget {
 // View-only sessions get a `vnc:view` token, so the agent itself drops their keyboard and mouse.
 export function streamTargetOf(pathname: string, job: string, role: WebRole): StreamTarget | undefined {
   if (pathname === '/ws/vnc') {
-    return { path: agentStreamPath('vnc', job), scope: role === 'control' ? 'vnc' : 'vnc:view', subprotocols: ['binary'], readOnly: false };
+    return { agent: agentStreamTarget('vnc', job), scope: role === 'control' ? 'vnc' : 'vnc:view', readOnly: false };
   }
   const m = /^\/ws\/serial\/([01])$/.exec(pathname);
-  if (m) return { path: agentStreamPath({ serial: Number(m[1]) }, job), scope: 'serial', subprotocols: ['binary'], readOnly: true };
+  if (m) return { agent: agentStreamTarget({ serial: Number(m[1]) }, job), scope: 'serial', readOnly: true };
   return undefined;
 }
 
@@ -47,7 +47,7 @@ export function createUpgradeHandler(ctx: ConsoleContext): { handle(req: Incomin
     const session = requireSession(ctx, req);
     const target = streamTargetOf(url.pathname, jobParam(url), session.role);
     if (!target) throw new XepaError('ERR_NOT_FOUND', `no such stream: ${url.pathname}`);
-    const agentWs = await ctx.agent.openStream(target.path, target.scope, target.subprotocols);
+    const agentWs = await ctx.agent.openStream(target.agent, target.scope);
     if (socket.destroyed || !ctx.sessions.get(session.id)) {
       agentWs.close(1001);
       socket.destroy();

@@ -10,7 +10,12 @@ set -euo pipefail
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH="$PATH:/usr/sbin:/sbin"
 
 # Host packages whose files go into the image (their versions are part of the cache key).
-PACKAGES="busybox-static kmod qemu-system-x86 qemu-system-data seabios libc6 zstd cpio"
+PACKAGES="busybox-static kmod qemu-system-x86 qemu-system-data seabios ipxe-qemu libc6 zstd cpio fdisk"
+# Tools the agent runs on a rescue system: sfdisk (partition-table backup before every install) is required; the
+# others serve optional features (answer media, UEFI boot entries, disk images) and go in when installed here.
+TOOLS="sfdisk"
+OPTIONAL_PACKAGES="xorriso mtools efibootmgr qemu-utils"
+OPTIONAL_TOOLS="xorriso mcopy mformat mdir mmd efibootmgr qemu-img"
 # The Node that runs the tests goes in (any install: Debian, NodeSource, a tarball); its version and size are keyed.
 NODE_BIN=$(command -v node || true)
 # Kernel modules loaded at boot or by the agent, with their dependency closures (modprobe --show-depends).
@@ -29,6 +34,10 @@ check() {
   done
   for p in apt-get dpkg-deb depmod modprobe ldd; do command -v "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   [ -n "$NODE_BIN" ] || missing="$missing node"
+  for p in $OPTIONAL_PACKAGES; do
+    v=$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null | sed -n 's/^install ok installed //p')
+    versions="$versions $p=${v:-absent}"
+  done
   if [ -n "$missing" ]; then echo "MISSING_PACKAGES=${missing# }"; exit 2; fi
   echo "VERSIONS=${versions# } node=$("$NODE_BIN" --version)/$(stat -L -c %s "$NODE_BIN")"
 }
@@ -109,14 +118,18 @@ build() {
   say "node $("$NODE_BIN" --version) and qemu $(qemu-system-x86_64 --version | head -n 1 | awk '{ print $4 }')"
   put_with_libs "$NODE_BIN" /usr/bin/node
   put_with_libs /usr/bin/qemu-system-x86_64
-  # Debian's QEMU loads TCG as a module (invisible to ldd); SeaBIOS and option ROMs live in its firmware path.
+  # Debian's QEMU loads TCG as a module (invisible to ldd); its firmware path (qemu -L help) holds SeaBIOS and
+  # the iPXE option ROMs NICs need (the agent gives the installer VM one).
   for m in "$QEMU_MODDIR"/accel-tcg-x86_64.so; do put_with_libs "$m"; done
-  mkdir -p "$R/usr/share/qemu"
+  mkdir -p "$R/usr/share/qemu" "$R/usr/lib/ipxe"
   cp -a /usr/share/seabios "$R/usr/share/"
+  cp -a /usr/lib/ipxe/qemu "$R/usr/lib/ipxe/"
   for m in kvmvapic.bin linuxboot.bin linuxboot_dma.bin multiboot.bin multiboot_dma.bin pvh.bin keymaps firmware; do
     [ -e "/usr/share/qemu/$m" ] && cp -aL "/usr/share/qemu/$m" "$R/usr/share/qemu/"
   done
   [ -e /usr/share/misc/pci.ids ] && put /usr/share/misc/pci.ids
+  for m in $TOOLS; do put_with_libs "$(command -v "$m")" "/usr/sbin/$m"; done
+  for m in $OPTIONAL_TOOLS; do command -v "$m" > /dev/null && put_with_libs "$(command -v "$m")" "/usr/bin/$m"; done
 
   say "init and configuration"
   echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"

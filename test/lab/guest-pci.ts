@@ -53,22 +53,32 @@ export async function nvmeBdfBySerial(shell: LabShell, serial: string): Promise<
   return out.split('\n').map((l) => l.trim().split(' ')).find(([s]) => s === serial)?.[1];
 }
 
-// Records the driver of `bdf` every `everyMs` until stopped: the sequence of distinct drivers seen.
+// Records the driver of `bdf` every `everyMs` until stopped, and once more at the stop: the sequence of distinct
+// drivers seen.
 export function watchDriver(shell: LabShell, bdf: string, everyMs = 2_000): { stop(): Promise<string[]> } {
   const seen: string[] = [];
   let running = true;
+  let wake: (() => void) | undefined;
+  const sample = async (): Promise<void> => {
+    const r = await shell.run(`d=$(readlink /sys/bus/pci/devices/${bdf}/driver); echo "\${d##*/}"`, 20_000).catch(() => undefined);
+    const driver = r?.output.trim() || '(none)';
+    if (r && seen.at(-1) !== driver) seen.push(driver);
+  };
   const loop = (async () => {
     while (running) {
-      const r = await shell.run(`d=$(readlink /sys/bus/pci/devices/${bdf}/driver); echo "\${d##*/}"`, 20_000).catch(() => undefined);
-      const driver = r?.output.trim() || '(none)';
-      if (r && seen.at(-1) !== driver) seen.push(driver);
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
+      await sample();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, everyMs);
+        wake = () => (clearTimeout(t), resolve());
+      });
     }
   })();
   return {
     stop: async () => {
       running = false;
+      wake?.();
       await loop;
+      await sample();
       return seen;
     },
   };

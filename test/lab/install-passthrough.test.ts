@@ -7,7 +7,7 @@ import { nvmeBdfBySerial, readGuestPci, vfioGroupNodes, watchDriver } from './gu
 import { firstDifference, isZeroed } from './host-disk.js';
 import { describeRun, runInstall, stateDurations, type InstallRun } from './job-run.js';
 import { startLab, type Lab, type LabOptions } from './lab-session.js';
-import { withReportedRetries } from './reported-retry.js';
+import { LabFlake, withReportedRetries } from './reported-retry.js';
 
 const TARGET = 'XEPA-LAB-TARGET';
 // A host-side deadline per attempt: an unloaded run takes 30-60 s; a stalled nested guest never ends.
@@ -40,18 +40,25 @@ describe('the lab server: an install through vfio-pci', () => {
         const args = ['--iso-url', lab.isoUrl!, '--sha256', lab.iso!.sha256, '--disk', `serial=${TARGET}`, '--passthrough', 'vfio', '--memory', '256'];
         const run: InstallRun | Error = await runInstall(lab, args, INSTALL_DEADLINE_MS).catch((err: unknown) => err as Error);
         const drivers = await watch.stop();
-        if (run instanceof Error) throw run;
+        if (run instanceof Error) {
+          // The CLI lost the agent: a flake only when the whole outer VM is wedged (then it is rebooted).
+          if (!(await answers(lab))) throw new LabFlake(`the outer VM stopped answering: ${run.message}`);
+          throw run;
+        }
         lab.report(`${describeRun(run)}; drivers seen on ${bdf}: ${drivers.join(' -> ')}`);
-        if (run.code !== 0) throw new Error(`${describeRun(run)}: ${run.events.at(-1)?.message ?? ''}`);
+        const last = run.events.at(-1);
+        const failure = `${describeRun(run)}: ${last?.message ?? ''}`;
+        // A stalled guest (cancelled at the deadline) or a crashed one (QEMU ended without a power-off).
+        if (run.timedOut || (last?.detail?.error as { code?: string } | undefined)?.code === 'ERR_QEMU_EXIT') throw new LabFlake(failure);
+        if (run.code !== 0) throw new Error(failure);
         // Judge by the disk, not by how QEMU ended (the inner QEMU exits 0 even when its guest crashed).
         const diff = await firstDifference(diskFile(), lab.iso!.systemImage);
-        if (diff !== undefined) throw new Error(`job ${run.job} ended done but the disk differs from the system image at byte ${diff}`);
+        if (diff !== undefined) throw new LabFlake(`job ${run.job} ended done but the disk differs from the system image at byte ${diff}`);
         return { run, drivers };
       },
       async () => {
         // A wedged outer VM (soft lockup) cannot be reused: boot a fresh one.
-        const alive = await lab.vm.shell.run('true', 15_000).then(() => true, () => false);
-        if (!alive) {
+        if (!(await answers(lab))) {
           lab.report('the outer VM does not answer: booting a fresh lab for the retry');
           await lab.stop();
           lab = await startLab(OPTIONS);
@@ -86,6 +93,11 @@ describe('the lab server: an install through vfio-pci', () => {
     expect(await firstDifference(diskFile(), lab.iso!.systemImage)).toBeUndefined();
   }, 1_800_000);
 });
+
+// Does the outer VM still answer on its control channel?
+function answers(lab: Lab): Promise<boolean> {
+  return lab.vm.shell.run('true', 15_000).then(() => true, () => false);
+}
 
 // Zeroes the start of the target disk from inside the lab (before a retry), and checks it reached the host file.
 async function wipe(lab: Lab, serial: string, file: string): Promise<void> {

@@ -3,13 +3,16 @@
 import { mkdtempSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isXepaError } from '../../agent/protocol/errors.js';
 import { ensureTestIso, type TestIso } from '../../build/test-iso/index.js';
 import { generateControllerKeys } from '../../controller/auth/index.js';
 import { runCli } from '../../controller/cli/main.js';
 import { serveFile } from '../../controller/demo/file-server.js';
 import { captureOutput } from '../support/capture.js';
 import { requireBundle } from '../support/paths.js';
+import type { GuestForward } from './outer-vm-args.js';
 import { startOuterVm, type LabDiskSpec, type OuterVm } from './outer-vm.js';
+import { LabFlake, withReportedRetries } from './reported-retry.js';
 import { ensureRescueImage, type RescueImage } from './rescue-image.js';
 
 // The guest address where the test ISO is served (QEMU guestfwd -> socat -> the host's loopback server).
@@ -21,6 +24,9 @@ export interface LabOptions {
   disks: LabDiskSpec[];
   // Serve the test ISO to the guest at isoUrl (needed for installs).
   serveIso?: boolean;
+  // The agent's accelerator setting: 'auto' (default) lets its KVM probe decide, which takes 30-90 s nested in
+  // TCG; scenarios whose VM never runs to the end pass 'tcg' to skip it.
+  accel?: 'auto' | 'kvm' | 'tcg';
   // Extra agent configuration merged into /etc/xepa/agent.json.
   agentConfig?: Record<string, unknown>;
 }
@@ -68,7 +74,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
 
     let iso: TestIso | undefined;
     let isoUrl: string | undefined;
-    const guestForwards = [];
+    const guestForwards: GuestForward[] = [];
     if (o.serveIso) {
       iso = await ensureTestIso({ log: (l) => report(l) });
       const server = await serveFile(iso.iso);
@@ -78,25 +84,39 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       isoUrl = `http://${ISO_GUEST_ADDR}/${new URL(server.url).pathname.slice(1)}`;
     }
 
-    const vm = await startOuterVm({
-      image,
-      workDir: work,
-      disks: o.disks,
-      guestForwards,
-      log: report,
-      overlay: {
-        agentBundle: requireBundle(),
-        agentConfig: {
-          agentId: `lab-${o.name}`, trustedKeys: [publicKey], stateDir: '/run/xepa', probeTimeoutSeconds: PROBE_TIMEOUT_SECONDS, ...o.agentConfig,
+    // Booting is retried (reported) when it fails the way nested virtualization does here: the outer VM stalls
+    // (no agent, no KVM verdict) or its kernel panics early. Each attempt keeps its console in boot-N/.
+    const { value: vm } = await withReportedRetries('lab boot', 2, report, async (attempt) => {
+      const workDir = join(work, `boot-${attempt}`);
+      await fsp.mkdir(workDir);
+      const booted = await startOuterVm({
+        image, workDir, disks: o.disks, guestForwards, log: report,
+        overlay: {
+          agentBundle: requireBundle(),
+          agentConfig: {
+            agentId: `lab-${o.name}`, trustedKeys: [publicKey], stateDir: '/run/xepa', accel: o.accel ?? 'auto',
+            probeTimeoutSeconds: PROBE_TIMEOUT_SECONDS, ...o.agentConfig,
+          },
         },
-      },
+      }).catch((err: unknown) => {
+        report(`boot attempt ${attempt} failed; its console is ${join(workDir, 'console.log')}`);
+        throw isXepaError(err, 'ERR_TIMEOUT') || isXepaError(err, 'ERR_QEMU_EXIT') ? new LabFlake(firstLine(err), { cause: err }) : err;
+      });
+      report(`console: ${booted.consoleLog}`);
+      if ((o.accel ?? 'auto') !== 'auto') return booted;
+      try {
+        // The agent probes KVM by booting a kernel under it (30-90 s nested in TCG); plans wait for that verdict.
+        const t1 = Date.now();
+        const line = await booted.waitForConsole(/"msg":"accelerator chosen"/, 0, ACCEL_TIMEOUT_MS);
+        const accel = JSON.parse(line.replace(/^[^{]*/, '')) as { accel: string; reason: string };
+        report(`the agent chose ${accel.accel} for its VMs (${accel.reason}); verdict ${((Date.now() - t1) / 1000).toFixed(1)} s after the agent answered`);
+        return booted;
+      } catch (err) {
+        await booted.stop();
+        throw new LabFlake(`no KVM verdict from the agent: ${firstLine(err)}`, { cause: err });
+      }
     });
     cleanups.push(() => vm.stop());
-    report(`console: ${vm.consoleLog}`);
-    // The agent probes KVM by booting a kernel under it (~30 s nested in TCG); plans wait for that verdict.
-    const t1 = Date.now();
-    const accel = JSON.parse((await vm.waitForConsole(/"msg":"accelerator chosen"/, 0, ACCEL_TIMEOUT_MS)).replace(/^[^{]*/, '')) as { accel: string; reason: string };
-    report(`the agent chose ${accel.accel} for its VMs (${accel.reason}); verdict ${((Date.now() - t1) / 1000).toFixed(1)} s after the agent answered`);
 
     const cli = async (verb: string, ...args: string[]): Promise<CliResult> => {
       const out = captureOutput();
@@ -115,4 +135,8 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     report(`boot failed; work dir kept for inspection: ${work}`);
     throw err;
   }
+}
+
+function firstLine(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }

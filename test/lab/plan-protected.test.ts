@@ -17,7 +17,8 @@ describe('the lab server: plan and protected set', () => {
 
   beforeAll(async () => {
     lab = await startLab({
-      name: 'plan',
+      // No VM runs in these scenarios: a fixed accelerator spares the agent's 30-90 s KVM probe.
+      name: 'plan', accel: 'tcg',
       serveIso: true,
       disks: [{ serial: ISOLATED, sizeMiB: 64 }, { serial: SHARED, sizeMiB: 64, sharesGroupWithNic: true }],
     });

@@ -1,5 +1,11 @@
-// Retries for the lab's known nested-virtualization flakiness (LAB-NOTES: about 1 run in 15 stalls): at most
-// `retries` more attempts, each failure printed into the test output and returned, never hidden.
+// Retries for the lab's known nested-virtualization flakiness (LAB-NOTES: about 1 run in 15 stalls): at most 2
+// more attempts, only for failures marked as that kind (LabFlake), each printed into the test output and
+// returned, never hidden. Any other failure ends the step at once.
+
+// A failure of the kind nested virtualization causes here: a stalled or reset guest, a wedged outer VM.
+export class LabFlake extends Error {
+  override readonly name = 'LabFlake';
+}
 
 // The outcome of a retried step: its value and the failures that came before it.
 export interface Retried<T> {
@@ -7,8 +13,8 @@ export interface Retried<T> {
   failures: string[];
 }
 
-// Runs `attempt(n)` (n from 1) until it resolves or `1 + retries` attempts have failed; `between` runs before
-// each retry (e.g. to reboot a wedged lab). The last failure is rethrown with every earlier one in its message.
+// Runs `attempt(n)` (n from 1) until it resolves, a non-LabFlake error, or `1 + retries` failed attempts;
+// `between` runs before each retry (e.g. to reboot a wedged lab). The final error lists every failure.
 export async function withReportedRetries<T>(
   what: string,
   retries: number,
@@ -26,10 +32,11 @@ export async function withReportedRetries<T>(
     } catch (err) {
       const why = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message.split('\n')[0]}` : String(err);
       failures.push(`attempt ${n}: ${why}`);
-      report(`${what}: attempt ${n} of ${retries + 1} failed: ${why}`);
-      if (n > retries) {
-        const e = new Error(`${what} failed ${n} time(s): ${failures.join(' | ')}`, { cause: err });
-        throw e;
+      const flaky = err instanceof LabFlake;
+      report(`${what}: attempt ${n} of ${retries + 1} failed${flaky ? ' (nested-virt flake)' : ''}: ${why}`);
+      if (!flaky || n > retries) {
+        if (failures.length === 1) throw err;
+        throw new Error(`${what} failed ${n} time(s): ${failures.join(' | ')}`, { cause: err });
       }
       await between?.(err, n);
     }

@@ -56,7 +56,7 @@ export async function finishCommand(argv: string[], o: Output): Promise<number> 
   const params = finishParamsOf(job, values);
   const session = await openSession(host, values, (s) => line(o.err, s));
   try {
-    const dir = values['backup-dir'] ?? join(defaultControllerDir(), 'backups', session.agentId, job);
+    const dir = values['backup-dir'] ?? join(values['key-dir'] ?? defaultControllerDir(), 'backups', session.agentId, job);
     const saved = await saveBackups(session, job, dir);
     if (!values.json) line(o.err, saved.length ? `partition tables saved in ${dir}: ${saved.map((b) => b.disk).join(', ')}` : 'the job saved no partition tables');
     const disk = values['restore-partition-table'];

@@ -6,12 +6,14 @@ import { line, type Output } from '../output.js';
 import { renderPlan } from '../render.js';
 import { resolveOsSpec, type ResolvedIso } from '../../vendor/index.js';
 import { openSession } from '../session.js';
+import { applyFidelityOptions, FIDELITY_OPTIONS, FIDELITY_USAGE } from '../fidelity-options.js';
 import { followJob } from './follow.js';
 
 export const INSTALL_USAGE = `usage: xepa install HOST --iso-url URL --sha256 HEX --disk DISK [--disk DISK]...
          [--iso-size BYTES] [--memory 4G] [--cpus N] [--firmware auto|bios|uefi] [--accel auto|kvm|tcg]
          [--disk-bus virtio|sata|nvme] [--yes] [--detach] [--fingerprint FP] [--key-dir DIR] [--json]
          [--passthrough auto|vfio|raw] [--nic NIC]... [--force-protected REASON]
+${FIDELITY_USAGE}
        xepa install HOST --os NAME@CHANNEL|VERSION [--catalog URL | --store DIR [--vendor-listen H:P] [--vendor-url URL]] ...
 DISK is serial=SERIAL, wwn=WWN or a /dev path. Without --yes the plan is shown and must be confirmed.
 --os takes the ISO (URL and sha256) from Vendor Services: a catalog server (--catalog or XEPA_CATALOG, as served by
@@ -85,6 +87,7 @@ export async function installCommand(argv: string[], o: Output): Promise<number>
     accel: { type: 'string' },
     'disk-bus': { type: 'string' },
     ...DEVICE_OPTIONS,
+    ...FIDELITY_OPTIONS,
     yes: { type: 'boolean', default: false },
     detach: { type: 'boolean', default: false },
   });
@@ -92,7 +95,7 @@ export async function installCommand(argv: string[], o: Output): Promise<number>
   const fromCatalog = values.os ? await isoFromCatalog(values, o) : undefined;
   let session: Awaited<ReturnType<typeof openSession>> | undefined;
   try {
-    const request = installRequestOf(fromCatalog ? { ...values, 'iso-url': fromCatalog.url, sha256: fromCatalog.sha256, 'iso-size': String(fromCatalog.size) } : values);
+    const request = await applyFidelityOptions(installRequestOf(fromCatalog ? { ...values, 'iso-url': fromCatalog.url, sha256: fromCatalog.sha256, 'iso-size': String(fromCatalog.size) } : values), values);
     session = await openSession(positionals[0], values, (s) => line(o.err, s));
     const plan = await session.client.call('plan', request);
     if (!values.json) line(o.err, renderPlan(plan));

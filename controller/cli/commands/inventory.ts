@@ -3,6 +3,7 @@ import { line, type Output } from '../output.js';
 import { renderInventory, renderPlan } from '../render.js';
 import { openSession } from '../session.js';
 import { DEVICE_OPTIONS, installRequestOf } from './install.js';
+import { applyFidelityOptions, FIDELITY_OPTIONS } from '../fidelity-options.js';
 
 export const INVENTORY_USAGE = `usage: xepa inventory HOST [--fingerprint FP] [--key-dir DIR] [--json]`;
 
@@ -29,9 +30,10 @@ export async function planCommand(argv: string[], o: Output): Promise<number> {
     'iso-url': { type: 'string' }, sha256: { type: 'string' }, 'iso-size': { type: 'string' }, disk: { type: 'string', multiple: true },
     memory: { type: 'string' }, cpus: { type: 'string' }, firmware: { type: 'string' }, accel: { type: 'string' }, 'disk-bus': { type: 'string' },
     ...DEVICE_OPTIONS,
+    ...FIDELITY_OPTIONS,
   });
   if (values.help) return line(o.out, PLAN_USAGE), 0;
-  const request = installRequestOf(values);
+  const request = await applyFidelityOptions(installRequestOf(values), values);
   const session = await openSession(positionals[0], values, (s) => line(o.err, s));
   try {
     const plan = await session.client.call('plan', request);

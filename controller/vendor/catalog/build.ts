@@ -3,7 +3,7 @@
 import type { ModuleError } from '../os/load.js';
 import type { OsModule } from '../os/schema.js';
 import { channelsOf, type ReleaseIndex } from '../store/release-index.js';
-import { fileUrl } from '../updater/validate.js';
+import { fileUrl, ipxeUrl } from './urls.js';
 import type { CatalogDoc, CatalogOs } from './schema.js';
 
 // The file of a release that an agent install boots: the module's ISO, or the ISO wrapped from kernel+initrd.
@@ -42,7 +42,7 @@ export function catalogEntry(m: OsModule, idx: ReleaseIndex, base: string): Cata
         ...(r.rejection ? { rejection: r.rejection } : {}),
         files: r.files.map((f) => ({ name: f.name, role: f.role, size: f.size, sha256: f.sha256, url: fileUrl(base, m.name, r.version, f.name), origin: f.origin })),
         ...(isoFile ? { installIso: { name: isoFile.name, url: fileUrl(base, m.name, r.version, isoFile.name), sha256: isoFile.sha256, size: isoFile.size } } : {}),
-        ...(m.boot.method === 'kernel-initrd' && r.status !== 'rejected' ? { ipxe: `${base}/vendor/v1/ipxe/${m.name}/${encodeURIComponent(r.version)}` } : {}),
+        ...(m.boot.method === 'kernel-initrd' && r.status !== 'rejected' ? { ipxe: ipxeUrl(base, m.name, r.version) } : {}),
       };
     }),
   };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { XepaError, isXepaError, toWireError } from '../../../agent/protocol/index.js';
 import { buildCatalog } from '../catalog/build.js';
+import { configUrl as configUrlOf } from '../catalog/urls.js';
 import type { LoadedModules } from '../os/load.js';
 import { isChannel } from '../os/names.js';
 import type { OsModule } from '../os/schema.js';
@@ -114,7 +115,7 @@ export function createVendorHandler(o: VendorHandlerOptions): VendorHttpHandler 
           if (route.host && m.boot.configName) {
             const p = o.store.configPath(m.name, route.host, m.boot.configName);
             const there = await openInside(join(o.store.root, 'configs'), p).then(async (x) => (await x.fh.close(), true), () => false);
-            if (there) configUrl = `${base}/vendor/v1/config/${m.name}/${route.host}/${m.boot.configName}`;
+            if (there) configUrl = configUrlOf(base, m.name, route.host, m.boot.configName);
           }
           const upstreamScript = m.boot.cmdlineFromFile ? await readBlobText(o.store, r, m.boot.cmdlineFromFile) : undefined;
           const text = renderIpxeScript(m, r, { base, ref: route.ref, host: route.host, configUrl, upstreamScript });

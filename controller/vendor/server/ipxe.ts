@@ -3,7 +3,7 @@
 import { renderCmdline } from '../os/cmdline.js';
 import type { OsModule } from '../os/schema.js';
 import type { Release } from '../store/release-index.js';
-import { fileUrl } from '../updater/validate.js';
+import { fileUrl } from '../catalog/urls.js';
 
 // What one script needs.
 export interface IpxeContext {

@@ -2,13 +2,13 @@
 // kernel+initrd modules the wrapped boot ISO. Every file is in the store, digest-checked, before the index names it.
 import type * as childProcess from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { fileUrl } from '../catalog/urls.js';
 import { renderCmdline } from '../os/cmdline.js';
 import type { OsModule } from '../os/schema.js';
 import type { Release, Store, StoredFile } from '../store/index.js';
 import { downloadVerified, extractTarMembers, type FetchFn, type ReleasePlan } from '../upstream/index.js';
 import { buildBootIso } from './boot-iso.js';
 import type { UpdateProgress } from './progress.js';
-import { fileUrl } from './validate.js';
 
 // The name of the GRUB ISO built from a kernel+initrd release.
 export const BOOT_ISO_NAME = 'xepa-boot.iso';

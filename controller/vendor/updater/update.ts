@@ -66,8 +66,19 @@ async function takeIn(m: OsModule, version: string, plan: () => ReturnType<typeo
   return validateAndPromote(m, resolveRelease(idx, version)!, d);
 }
 
+// Fills in which release is stable after the work (the summary shows it for every outcome).
+async function withStable(d: UpdaterDeps, r: UpdateResult): Promise<UpdateResult> {
+  if (r.stable !== undefined) return r;
+  const stable = await d.store.readIndex(r.os).then((i) => i.stable, () => undefined);
+  return stable === undefined ? r : { ...r, stable };
+}
+
 // One OS: find upstream's latest release and take it in, unless it is already known.
 export async function updateOs(m: OsModule, d: UpdaterDeps, o: UpdateOptions = {}): Promise<UpdateResult> {
+  return withStable(d, await updateOnce(m, d, o));
+}
+
+async function updateOnce(m: OsModule, d: UpdaterDeps, o: UpdateOptions): Promise<UpdateResult> {
   try {
     if (m.upstream.source.kind === 'manual') {
       return { os: m.name, action: 'skipped', detail: 'no upstream to poll: add releases with `xepa vendor add`' };
@@ -97,6 +108,10 @@ export async function updateOs(m: OsModule, d: UpdaterDeps, o: UpdateOptions = {
 
 // Adds a release the operator names (modules with a manual source: the generic ISO), then validates it.
 export async function addGivenRelease(m: OsModule, version: string, given: Record<string, GivenFile>, d: UpdaterDeps): Promise<UpdateResult> {
+  return withStable(d, await addOnce(m, version, given, d));
+}
+
+async function addOnce(m: OsModule, version: string, given: Record<string, GivenFile>, d: UpdaterDeps): Promise<UpdateResult> {
   try {
     const idx = await d.store.readIndex(m.name);
     const known = idx.releases.find((r) => r.version === version);

@@ -6,6 +6,7 @@ import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { XepaError } from '../../../agent/protocol/index.js';
+import { fileUrl } from '../catalog/urls.js';
 import { renderCmdline } from '../os/cmdline.js';
 import type { OsModule } from '../os/schema.js';
 import type { Release, Store } from '../store/index.js';
@@ -31,11 +32,6 @@ export interface ValidationOutcome {
   seconds: number;
   reason: string;
   log: string[];
-}
-
-// The URL of a release file on the vendor server (what iPXE scripts and command lines point at).
-export function fileUrl(base: string, os: string, version: string, name: string): string {
-  return `${base.replace(/\/+$/, '')}/vendor/v1/files/${os}/${encodeURIComponent(version)}/${encodeURIComponent(name)}`;
 }
 
 function blobOf(store: Store, r: Release, name: string): string {

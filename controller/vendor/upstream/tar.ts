@@ -82,7 +82,7 @@ export async function extractTarMembers(path: string, members: readonly string[]
         const size = octal(h, 124, 12);
         remaining = size;
         pad = (512 - (size % 512)) % 512;
-        if (type === 'L' || type === 'x') {
+        if ((type === 'L' || type === 'x') && size > 0) {
           collectName = [];
           collectKind = type;
           continue;

@@ -13,10 +13,23 @@ export interface AnsiStripper {
   push(text: string): string;
 }
 
-// Creates a cleaner. CR LF and lone CR become LF (a carriage return redraws a line; in a log it starts one).
+// Cursor positioning (CUP: ESC [ row ; col H or f): full-screen installers draw with it instead of newlines.
+const CURSOR_TO = /^\x1b\[(\d*)(?:;\d*)?[Hf]$/;
+
+// Creates a cleaner. CR LF and lone CR become LF (a carriage return redraws a line; in a log it starts one);
+// moving the cursor to another row starts a line too, so a menu drawn row by row reads as one entry a line.
 export function createAnsiStripper(): AnsiStripper {
   let held = '';
   let lastWasCr = false;
+  let row = 1;
+  const sequence = (seq: string): string => {
+    const m = CURSOR_TO.exec(seq);
+    if (!m) return '';
+    const to = Number(m[1] || '1');
+    if (to === row) return '';
+    row = to;
+    return '\n';
+  };
   return {
     push(chunk: string): string {
       let text = held + chunk;
@@ -26,7 +39,7 @@ export function createAnsiStripper(): AnsiStripper {
         held = tail[0];
         text = text.slice(0, tail.index);
       }
-      text = text.replace(SEQUENCE, '');
+      text = text.replace(SEQUENCE, sequence);
       if (lastWasCr && text.startsWith('\n')) text = text.slice(1);
       lastWasCr = text.endsWith('\r');
       return text.replace(/\r\n?/g, '\n').replace(CONTROLS, '');

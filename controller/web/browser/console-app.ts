@@ -1,28 +1,14 @@
 import { wireActions } from './actions.js';
-import { isFinalState, startJobProgress } from './job-progress.js';
+import { pickJob, type JobView } from './job-pick.js';
+import { startJobProgress } from './job-progress.js';
 import { startScreen } from './screen.js';
 import { startSerialLog, type SerialLog } from './serial-log.js';
-
-/** A job as /api/jobs lists it (the fields the page uses). */
-export interface JobView {
-  id: string;
-  state: string;
-  createdAt: string;
-}
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
   if (!el) throw new Error(`the console page has no #${id}`);
   return el as T;
 };
-
-// The job to show: #job=ID when given, else the newest job still going, else the newest.
-export function pickJob(jobs: JobView[], hash: string): string | undefined {
-  const wanted = /^#job=([A-Za-z0-9_.-]+)$/.exec(hash)?.[1];
-  if (wanted && jobs.some((j) => j.id === wanted)) return wanted;
-  const newest = [...jobs].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  return (newest.find((j) => !isFinalState(j.state)) ?? newest[0])?.id;
-}
 
 // The agent's jobs, waiting until there is one; back to / (the login message) when the session is gone.
 async function listJobs(): Promise<JobView[]> {

@@ -27,7 +27,7 @@ export function startJobProgress(o: { job: string; list: HTMLElement; bar: HTMLP
     li.append(time, ' ', state, ' ', e.message);
     o.list.append(li);
     o.list.scrollTop = o.list.scrollHeight;
-    o.state.textContent = `job ${o.job}: ${e.state}`;
+    o.state.textContent = `${o.job}: ${e.state}`;
     o.state.dataset.state = e.state;
     if (e.progress !== undefined) o.bar.value = e.progress;
     else if (e.state === 'running' || e.state === 'done') o.bar.value = 1;

@@ -92,7 +92,7 @@ async function round(): Promise<Record<string, number[]>> {
   const statuses: Record<string, number[]> = {};
   const record = (k: string, xs: number[]): void => void (statuses[k] = xs);
   const other = signToken(h.key.privateKey, { aud: 'someone-else', scope: ['control'], ttlSeconds: 60 });
-  const badTokens = [{}, { Authorization: 'Bearer x.y.z' }, { Authorization: `Bearer ${other}` }, { Authorization: `Bearer ${token(['vnc'])}` }, { Origin: 'https://evil.example', Authorization: `Bearer ${token()}` }];
+  const badTokens: Record<string, string>[] = [{}, { Authorization: 'Bearer x.y.z' }, { Authorization: `Bearer ${other}` }, { Authorization: `Bearer ${token(['vnc'])}` }, { Origin: 'https://evil.example', Authorization: `Bearer ${token()}` }];
   for (let b = 0; b < 5; b++) record(`bad-token-${b}`, await Promise.all(Array.from({ length: 40 }, (_, i) => attempt(badTokens[i % badTokens.length]!))));
   await stillServed();
   const garbage = (): string[] => Array.from({ length: 20 }, () => randomBytes(200).toString('latin1'));

@@ -25,7 +25,7 @@ export interface VendorEnv {
 export function testConfig(upBase: string, iso: TestIso, talosValidation: Record<string, unknown> = {}, genericValidation?: Record<string, unknown>): unknown {
   return {
     modules: {
-      talos: { bases: { api: `${upBase}/api`, files: `${upBase}/download` }, validation: { marker: BOOT_MARKER, timeoutSeconds: 150, memoryMiB: 512, ...talosValidation } },
+      talos: { bases: { api: `${upBase}/api`, files: `${upBase}/download` }, validation: talosValidation.kind ? talosValidation : { marker: BOOT_MARKER, timeoutSeconds: 150, memoryMiB: 512, ...talosValidation } },
       generic: { validation: genericValidation ?? { kind: 'iso-install', bootMarker: iso.marker, installTimeoutSeconds: 170, bootTimeoutSeconds: 170, diskMiB: 128, memoryMiB: 512 } },
       nixos: { disabled: true },
       flatcar: { disabled: true },

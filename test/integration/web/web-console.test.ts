@@ -13,7 +13,7 @@ import { captureOutput } from '../../support/capture.js';
 import { REPO, requireBundle } from '../../support/paths.js';
 import { MENU_TITLE, buildMenuIso } from './menu-iso.js';
 import { startServeProcess, type ServeProcess } from './serve-process.js';
-import { contentOf, differingShare, guestScreen, readCanvas, type CanvasShot } from './screen-pixels.js';
+import { contentOf, differingShare, keepCanvas, keepGuestScreen } from './screen-pixels.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -32,7 +32,7 @@ describe('the web console in a browser', () => {
   let page: Page;
   let keyDir: string;
   let job: string;
-  let initial: CanvasShot; // the menu with its first entry highlighted
+  let menuSha256: string;
 
   const cli = async (args: string[]) => {
     const o = captureOutput();
@@ -50,16 +50,20 @@ describe('the web console in a browser', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
   };
-  const screendump = async () => {
+  // How far the page's canvas is from the guest's screen right now (1 before noVNC drew its first frame).
+  const canvasVersusGuest = async (p: Page): Promise<number> => {
+    if (!(await keepCanvas(p, 'canvas'))) return 1;
     const key = await loadControllerKey(keyDir);
     const token = mintToken(key.privateKey, { agentId: agent.agentId, scope: ['vnc:view'], ttlSeconds: 60 });
-    return guestScreen(page, { url: agent.url, fingerprint: agent.fingerprint, token, job });
+    await keepGuestScreen(p, 'guest', { url: agent.url, fingerprint: agent.fingerprint, token, job });
+    return differingShare(p, 'canvas', 'guest');
   };
 
   beforeAll(async () => {
     keyDir = join(work, 'ctl');
     const keys = await generateControllerKeys(keyDir);
     const menu = await buildMenuIso(work);
+    menuSha256 = menu.sha256;
     iso = await serveFile(menu.path);
     disk = await createLoopDisk(join(work, 'disk.img'), 64);
     agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
@@ -99,40 +103,29 @@ describe('the web console in a browser', () => {
     await expect.poll(() => page.textContent('#vnc-status'), { timeout: 30_000 }).toBe('screen: connected');
 
     // Pixels: the canvas shows what QEMU has on the VGA (the agent's screendump), not a blank or stale frame.
-    await expect.poll(async () => {
-      const [canvas, guest] = [await readCanvas(page), await screendump()];
-      if (!canvas || canvas.width !== guest.width || canvas.height !== guest.height) return 1;
-      return differingShare(canvas, guest);
-    }, { timeout: 60_000, interval: 1000 }).toBeLessThan(0.01);
-    initial = (await readCanvas(page))!;
-    expect(initial).toMatchObject({ width: 720, height: 400 }); // GRUB's 80x25 text mode
-    const c = contentOf(initial);
+    await expect.poll(() => canvasVersusGuest(page), { timeout: 60_000, interval: 1000 }).toBeLessThan(0.01);
+    expect(await keepCanvas(page, 'initial')).toEqual({ width: 720, height: 400 }); // GRUB's 80x25 text mode
+    const c = await contentOf(page, 'initial');
     expect(c.colours).toBeGreaterThan(1);
     expect(c.nonBackground).toBeGreaterThan(0.02); // text and the highlight bar, on black
     expect(c.nonBackground).toBeLessThan(0.5);
 
     await expect.poll(() => page.textContent('#serial'), { timeout: 30_000 }).toContain(`*${MENU_TITLE}: first entry`);
     await expect.poll(() => page.textContent('#events')).toMatch(/running.*installer running under TCG/);
-    await expect.poll(() => page.textContent('#job-state')).toBe(`job ${job}: running`);
+    await expect.poll(() => page.textContent('#job-state')).toBe(`${job}: running`);
     await page.screenshot({ path: join(shots, 'web-console.png') });
-    console.log(`web console screenshot: ${join(shots, 'web-console.png')}`);
+    console.log(`web console screenshots in ${shots}`);
   });
 
-  it('sends a key press to the guest, whose screen changes', async () => {
-    await page.click('#screen canvas');
-    await page.keyboard.press('ArrowDown');
-    await expect.poll(async () => differingShare((await readCanvas(page))!, initial), { timeout: 30_000 }).toBeGreaterThan(0.02);
-    await expect.poll(async () => differingShare((await readCanvas(page))!, await screendump()), { timeout: 30_000 }).toBeLessThan(0.01);
-    await expect.poll(() => page.textContent('#serial'), { timeout: 30_000 }).toContain(`*${MENU_TITLE}: second entry`);
-    await page.screenshot({ path: join(shots, 'after-key.png') });
-  });
-
-  it('resets the VM from its button: the job reports the reboot and the menu starts over', async () => {
-    page.once('dialog', (d) => void d.accept());
-    await page.click('button[data-power="reset"]');
-    await expect.poll(() => page.textContent('#action-result'), { timeout: 30_000 }).toBe('Reset: done');
-    await expect.poll(() => page.textContent('#events'), { timeout: 30_000 }).toMatch(/guest rebooted/);
-    await expect.poll(async () => differingShare((await readCanvas(page))!, initial), { timeout: 60_000, interval: 500 }).toBeLessThan(0.01);
+  it('refuses the login link a second time', async () => {
+    const context = await browser.newContext();
+    const again = await context.newPage();
+    const res = await again.goto(serve.link);
+    expect(res?.status()).toBe(401);
+    expect(await again.textContent('body')).toMatch(/already used/);
+    expect(await context.cookies()).toEqual([]);
+    expect((await again.goto(`${serve.origin}/`))?.status()).toBe(401);
+    await context.close();
   });
 
   it('refuses a WebSocket whose Origin is not the console\'s, even with a valid session', async () => {
@@ -149,15 +142,33 @@ describe('the web console in a browser', () => {
     expect(await attempt(serve.origin)).toBe(101);
   });
 
-  it('refuses the login link a second time', async () => {
-    const context = await browser.newContext();
-    const again = await context.newPage();
-    const res = await again.goto(serve.link);
-    expect(res?.status()).toBe(401);
-    expect(await again.textContent('body')).toMatch(/already used/);
-    expect(await context.cookies()).toEqual([]);
-    expect((await again.goto(`${serve.origin}/`))?.status()).toBe(401);
-    await context.close();
+  it('sends a key press to the guest, whose screen changes', async () => {
+    await page.click('#screen canvas');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(async () => (await keepCanvas(page, 'now'), differingShare(page, 'now', 'initial')), { timeout: 30_000 }).toBeGreaterThan(0.02);
+    await expect.poll(() => canvasVersusGuest(page), { timeout: 30_000 }).toBeLessThan(0.01);
+    await expect.poll(() => page.textContent('#serial'), { timeout: 30_000 }).toContain(`*${MENU_TITLE}: second entry`);
+    await page.screenshot({ path: join(shots, 'after-key.png') });
+  });
+
+  it('resets the VM from its button: the job reports the reboot and the menu starts over', async () => {
+    page.once('dialog', (d) => void d.accept());
+    await page.click('button[data-power="reset"]');
+    await expect.poll(() => page.textContent('#action-result'), { timeout: 30_000 }).toBe('Reset: done');
+    await expect.poll(() => page.textContent('#events'), { timeout: 30_000 }).toMatch(/guest rebooted/);
+    await expect.poll(async () => (await keepCanvas(page, 'now'), differingShare(page, 'now', 'initial')), { timeout: 60_000, interval: 500 }).toBeLessThan(0.01);
+  });
+
+  it('ejects and changes the CD from its buttons, and refuses a file outside the agent\'s media directory', async () => {
+    await page.click('button[data-media="eject"]');
+    await expect.poll(() => page.textContent('#action-result'), { timeout: 30_000 }).toBe('Eject CD: done');
+    await page.fill('#media-form input[name="filename"]', '/etc/passwd');
+    await page.click('#media-form button');
+    await expect.poll(() => page.textContent('#action-result'), { timeout: 30_000 }).toMatch(/^Change CD to \/etc\/passwd: ERR_FORBIDDEN: .*media directories/);
+    const cached = join(work, 'agent', 'isos', `${menuSha256}.iso`); // where the agent keeps the fetched ISO
+    await page.fill('#media-form input[name="filename"]', cached);
+    await page.click('#media-form button');
+    await expect.poll(() => page.textContent('#action-result'), { timeout: 30_000 }).toBe(`Change CD to ${cached}: done`);
   });
 
   it('gives a view-only link a session that watches the screen but cannot act', async () => {
@@ -169,10 +180,7 @@ describe('the web console in a browser', () => {
     await viewer.waitForURL(`${serve.origin}/`);
     expect(await viewer.textContent('.badge')).toBe('view only');
     expect(await viewer.isDisabled('button[data-power="reset"]')).toBe(true);
-    await expect.poll(async () => {
-      const shot = await readCanvas(viewer);
-      return shot ? differingShare(shot, initial) : 1;
-    }, { timeout: 30_000 }).toBeLessThan(0.01);
+    await expect.poll(() => canvasVersusGuest(viewer), { timeout: 30_000 }).toBeLessThan(0.01);
     const refused = await viewer.evaluate(async (j) => (await fetch('/api/power', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ job: j, action: 'reset' }) })).status, job);
     expect(refused).toBe(403);
     await context.close();

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INITRD, ISO, KERNEL, seedStore, serveStore, sha256 } from './fake-store.js';
 import { rawRequest } from './raw-http.js';
-import type { Store } from '../../../controller/vendor/index.js';
+import { loadModules, type Store } from '../../../controller/vendor/index.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-STORE';
 
@@ -186,5 +186,28 @@ describe('the vendor server', () => {
   it('refuses a Host header that could inject into the scripts and URLs it renders', async () => {
     const r = await get('/vendor/v1/catalog', { Host: 'evil.example/x?y' });
     expect(r.status).toBe(400);
+  });
+});
+
+describe('the vendor server with a broken module', () => {
+  it('lists the broken module under errors in the catalog and keeps serving the others', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'xepa-vsrv-broken-'));
+    const modulesDir = join(work, 'modules');
+    mkdirSync(modulesDir);
+    writeFileSync(join(modulesDir, 'mybsd.json'), JSON.stringify({ name: 'mybsd', title: 'x', boot: { method: 'iso', iso: 'a.iso' }, files: [] }));
+    const store = await seedStore(join(work, 'store'));
+    const srv = await serveStore(store, await loadModules({ dir: modulesDir }));
+    try {
+      const r = await rawRequest(srv.port, '/vendor/v1/catalog');
+      expect(r.status).toBe(200);
+      const doc = JSON.parse(r.body.toString());
+      expect(doc.errors).toEqual([expect.objectContaining({ module: 'mybsd', source: join(modulesDir, 'mybsd.json') })]);
+      expect(doc.os.map((o: { name: string }) => o.name)).toContain('talos');
+      expect((await rawRequest(srv.port, '/vendor/v1/files/talos/stable/vmlinuz-amd64')).status).toBe(200);
+      expect((await rawRequest(srv.port, '/vendor/v1/catalog/mybsd')).status).toBe(404);
+    } finally {
+      await srv.close();
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

@@ -8,6 +8,10 @@ describe('the serial log cleaner', () => {
     expect(stripAnsi('a\x1b(Bb\x1b7c\x1b8')).toBe('abc');
   });
 
+  it('starts a line where a full-screen program moves the cursor to another row', () => {
+    expect(stripAnsi('\x1b[2J\x1b[1;1Htitle\x1b[5;3H*first entry\x1b[5;78H|\x1b[6;3H second entry')).toBe('title\n*first entry|\n second entry');
+  });
+
   it('turns carriage returns into line breaks and drops other control characters', () => {
     expect(stripAnsi('one\rtwo\r\nthree\x07\x00\tfour')).toBe('one\ntwo\nthree\tfour');
   });

@@ -39,10 +39,11 @@ export async function startFakeAgent(o: { events?: JobEvent[]; refusePath?: RegE
       followed.push(job);
       for (const e of o.events ?? []) if (e.job === job && e.seq > after) onEvent(e);
     },
-    openStream: async (path, scope, subprotocols) => {
+    openStream: async (t, scope) => {
+      const path = `${t.path}?${new URLSearchParams(t.query).toString()}`;
       if (o.refusePath?.test(path)) throw new XepaError('ERR_NOT_FOUND', `no VM for ${path}`);
-      pending = { scope, subprotocols: subprotocols ?? [] };
-      const ws = new WebSocket(`ws://127.0.0.1:${wsPort}${path}`, subprotocols ?? []);
+      pending = { scope, subprotocols: t.subprotocols ?? [] };
+      const ws = new WebSocket(`ws://127.0.0.1:${wsPort}${path}`, t.subprotocols ?? []);
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => {
           ws.pause(); // as the real dialer: handed over paused

@@ -55,7 +55,7 @@ describe('web console login', () => {
     const page = await httpRequest(port, 'GET', `/login?t=${t}`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('method="post" action="/login"');
-    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['referrer-policy']).toBe('same-origin');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
 
     const form = { 'Content-Type': 'application/x-www-form-urlencoded' };

@@ -1,0 +1,31 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { DiskInfo } from '../protocol/index.js';
+import type { ToolRunner } from '../fidelity/index.js';
+import { bootCheckInVm, checkFirmware } from '../finish/index.js';
+import { findOvmf, startVm } from '../vm/index.js';
+import type { FinishHandlerDeps } from './finish-handlers.js';
+
+// The real outside world of `finish`: the host's firmware mode, its disks, efibootmgr and friends, the
+// boot check in a VM, and the reboot (only ever when finish was asked to).
+export function createFinishDeps(o: { stateDir: string; run: ToolRunner; log: Logger; listDisks: () => Promise<DiskInfo[]>; efiDir: () => Promise<boolean> }): FinishHandlerDeps {
+  const diskPaths = async (plan: { disks: { path: string; serial?: string | undefined }[] }): Promise<string[]> => {
+    const now = await o.listDisks();
+    return plan.disks.map((d) => (d.serial ? now.find((x) => x.serial === d.serial)?.path : undefined) ?? d.path);
+  };
+  return {
+    jobsDir: join(o.stateDir, 'jobs'),
+    listDisks: o.listDisks,
+    run: o.run,
+    hostFirmware: async () => ((await o.efiDir()) ? 'uefi' : 'bios'),
+    // After the reply has left: the rescue system, and this agent, go away.
+    reboot: () => void setTimeout(() => spawn('reboot', [], { stdio: 'ignore', detached: true }).on('error', (err) => o.log.error({ err }, 'reboot failed')).unref(), 2000),
+    bootCheck: (job, banner, timeoutMs) =>
+      bootCheckInVm(job, banner, timeoutMs, {
+        startVm: (spec) => startVm(spec, { log: o.log.child({ mod: 'vm', check: job.id }) }),
+        firmware: (mode, dir) => checkFirmware(mode, dir, () => findOvmf('/', { secureBoot: job.plan.fidelity?.firmware.secureBoot.vm === true })),
+        diskPaths: (j) => diskPaths(j.plan),
+      }),
+  };
+}

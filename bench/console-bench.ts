@@ -21,7 +21,7 @@ import { startRole } from './load-child.js';
 
 const ROUNDS = Number(process.env.XEPA_BENCH_CONSOLE_ROUNDS ?? 3);
 const FRAME_SECONDS = Number(process.env.XEPA_BENCH_CONSOLE_FRAME_S ?? 5);
-const TUNNEL_BYTES = Number(process.env.XEPA_BENCH_CONSOLE_MB ?? 1024) << 20;
+const TUNNEL_BYTES = Number(process.env.XEPA_BENCH_CONSOLE_MB ?? 512) << 20;
 const CONNECTS = 10;
 const now = (): number => performance.now();
 const median = (xs: number[]): number => {

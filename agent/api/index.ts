@@ -7,7 +7,7 @@ export { startAgentServer } from './server.js';
 export type { AgentServer, AgentServerOptions } from './server.js';
 export { createDispatcher, IDEMPOTENT_METHODS } from './control.js';
 export type { CallContext, ConnectionPeer, Handlers, Dispatch, ControlConnection } from './control.js';
-export { serveControlConnection, MAX_BUFFERED_BYTES } from './control-connection.js';
+export { serveControlConnection, MAX_BUFFERED_BYTES, MAX_IN_FLIGHT } from './control-connection.js';
 export { IdempotencyCache } from './idempotency.js';
 export type { IdempotencyOptions } from './idempotency.js';
 export { authenticateRequest, extractToken, refuseTokenInUrl, BEARER_SUBPROTOCOL_PREFIX } from './auth.js';

@@ -3,21 +3,40 @@ import net from 'node:net';
 // How much one read from QEMU's VNC socket may bring: a unix socket queues about 200 KiB, so this takes it whole.
 export const UNIX_READ_BYTES = 256 << 10;
 
-// Connects to a unix socket reading into one reused buffer of readBytes, each read handed on as a 'data' event
-// with its own copy. Compared with net's default 64 KiB reads this means a quarter of the reads, WebSocket frames
-// and TLS writes for a 1080p frame stream (measured: about 12% less proxy CPU per GB, bench/console-bench.ts).
-// pause() and resume() work as on any socket.
-export function connectUnixBuffered(path: string, readBytes = UNIX_READ_BYTES): net.Socket {
-  const buffer = Buffer.allocUnsafe(readBytes);
+/** A unix socket whose reads land in pooled buffers; give each 'data' chunk back with recycle() once sent. */
+export interface PooledUnixSocket {
+  socket: net.Socket;
+  recycle(chunk: Buffer): void;
+}
+
+// Connects to a unix socket reading into pooled buffers of readBytes, each read handed on as a 'data' event
+// without a copy. Compared with net's default (a fresh 64 KiB buffer per read) a 1080p frame stream needs a
+// quarter of the reads, WebSocket frames and TLS writes, and allocates nothing per read, which had the garbage
+// collector take a quarter of the proxy's CPU (bench/console-bench.ts). The pool holds what is in flight, which
+// the bridge's high-water mark bounds; a chunk never recycled is simply collected.
+export function connectUnixPooled(path: string, readBytes = UNIX_READ_BYTES): PooledUnixSocket {
+  const free: Buffer[] = [];
+  const owned = new Set<ArrayBuffer>();
   const socket: net.Socket = net.createConnection({
     path,
     onread: {
-      buffer,
+      buffer: () => {
+        const b = free.pop();
+        if (b) return b;
+        const fresh = Buffer.allocUnsafeSlow(readBytes);
+        owned.add(fresh.buffer as ArrayBuffer);
+        return fresh;
+      },
       callback: (n: number, buf: Uint8Array): boolean => {
-        socket.emit('data', Buffer.from(buf.subarray(0, n)));
+        socket.emit('data', Buffer.from(buf.buffer, buf.byteOffset, n));
         return true;
       },
     },
   });
-  return socket;
+  return {
+    socket,
+    recycle: (chunk) => {
+      if (owned.has(chunk.buffer as ArrayBuffer)) free.push(Buffer.from(chunk.buffer, 0, readBytes));
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { isXepaError } from '../protocol/index.js';
 import { jobParam, type ConsoleTargets } from './job-targets.js';
 import { CLOSE, closeReason, type ConsoleLimits } from './limits.js';
 import { RfbClientFilter } from './rfb-client-filter.js';
-import { connectUnixBuffered } from './unix-connect.js';
+import { connectUnixPooled } from './unix-connect.js';
 import type { ViewerCounts } from './viewer-counts.js';
 import { bridgeWebSocket } from './ws-bridge.js';
 
@@ -16,7 +16,7 @@ export interface VncRouteOptions {
   counts: ViewerCounts;
   limits: ConsoleLimits;
   log: Logger;
-  connect?: (path: string) => Duplex; // default: a unix socket connection
+  connect?: (path: string) => Duplex; // default: a unix socket connection reading into pooled buffers
 }
 
 // /v1/vnc: raw binary RFB to the job's VNC socket, as noVNC and websockify clients expect (subprotocol `binary`
@@ -25,7 +25,7 @@ export interface VncRouteOptions {
 // Tokens with `vnc` may type and point; `vnc:view` tokens only look (the RFB filter drops their input).
 export function vncRoute(o: VncRouteOptions): WsRoute {
   const log = o.log.child({ mod: 'vnc' });
-  const connect = o.connect ?? ((path: string) => connectUnixBuffered(path));
+  const connect = (path: string): { socket: Duplex; recycle?: (chunk: Buffer) => void } => (o.connect ? { socket: o.connect(path) } : connectUnixPooled(path));
   return {
     path: '/v1/vnc',
     scope: ['vnc', 'vnc:view'],
@@ -47,7 +47,7 @@ export function vncRoute(o: VncRouteOptions): WsRoute {
         return;
       }
       const filter = new RfbClientFilter(access);
-      const upstream = connect(target.vnc);
+      const { socket: upstream, recycle } = connect(target.vnc);
       const vlog = log.child({ job: target.job, access, jti: auth.claims.jti });
       vlog.info('vnc viewer connected');
       bridgeWebSocket({
@@ -61,6 +61,7 @@ export function vncRoute(o: VncRouteOptions): WsRoute {
           if (filter.observingServer) filter.pushServer(chunk);
         },
         upstreamEnded: "the VM's VNC server closed the connection",
+        ...(recycle ? { recycle } : {}),
       });
       ws.on('close', () => {
         release();

@@ -17,6 +17,8 @@ export interface WsBridgeOptions {
   observeDownstream?: (chunk: Buffer) => void;
   // Says why the upstream ended, for the close frame (default: "the console closed").
   upstreamEnded?: string;
+  // Gets each upstream chunk back once the WebSocket has written it (pooled read buffers, unix-connect.ts).
+  recycle?: (chunk: Buffer) => void;
 }
 
 // Joins a WebSocket and an upstream stream both ways with bounded buffers: the upstream is paused while the
@@ -41,7 +43,8 @@ export function bridgeWebSocket(o: WsBridgeOptions): void {
 
   upstream.on('data', (chunk: Buffer) => {
     o.observeDownstream?.(chunk);
-    ws.send(chunk, { binary: true }, afterSend);
+    const recycle = o.recycle;
+    ws.send(chunk, { binary: true }, recycle ? () => (recycle(chunk), afterSend()) : afterSend);
     if (!paused && ws.bufferedAmount > o.highWaterBytes) {
       paused = true;
       upstream.pause();

@@ -183,11 +183,15 @@ export class InstallJob {
       ...hostDevicesOf(this.plan), // at guest addresses mirroring the host's when the plan has fidelity
       sockets: { qmp: c.qmp, vnc: c.vnc, serial: [c.serial[0]!, c.serial[1]!] },
       serialLogs: [this.serialLogs[0]!, this.serialLogs[1]!],
-      bootOrder: 'disk-first',
+      bootOrder: this.request.vm.bootOrder === 'disk-first' ? 'disk-first' : 'cdrom-first',
       onReboot: this.request.vm.endOn === 'reboot' ? 'shutdown' : 'reset',
       pidFile: join(this.dir, 'qemu.pid'), // an agent restarted after a crash stops the VM it left (orphan-vms.ts)
     };
     this.vm = await this.rt.startVm(spec);
+    if (this.request.vm.bootOrder === 'cdrom-once' && this.vm.demoteCdrom) {
+      // The boot in progress keeps the CD-ROM (QEMU computed it at start); every later reboot starts from the disks.
+      await this.vm.demoteCdrom().catch((err) => this.log.warn({ err }, 'cannot move the CD-ROM after the disks: reboots will start the installer again'));
+    }
     let reboots = 0;
     this.vm.onGuestEvent?.((event) => {
       if (event === 'RESET') {

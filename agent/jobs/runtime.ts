@@ -20,6 +20,8 @@ export interface RunningVmHandle {
   exited: Promise<VmExitInfo>;
   stop(graceMs?: number): Promise<VmExitInfo>;
   onGuestEvent?(fn: (event: string, data: unknown) => void): void;
+  // Moves the CD-ROM after the disks in the boot order; takes effect at the guest's next reset.
+  demoteCdrom?(): Promise<void>;
   // The supervisor's QMP connection (the only one), shared with the consoles (agent/console).
   qmp?: QmpClient;
 }

@@ -41,11 +41,10 @@ export const ERROR_CODES = [
   'ERR_NO_IOMMU',
   'ERR_VFIO_BIND',
   'ERR_VFIO_RESTORE',
-  // Fidelity and finish (agent/fidelity, agent/finish): a host tool absent, answer medium, UEFI entries, first boot
+  // Fidelity and finish (agent/fidelity, agent/finish): a host tool absent, the answer medium, UEFI boot entries
   'ERR_TOOL_MISSING',
   'ERR_ANSWER_MEDIUM',
   'ERR_EFI_BOOT',
-  'ERR_FIRST_BOOT',
   // Injection over SSH (controller/inject)
   'ERR_SSH_HOST_KEY',
   'ERR_SSH_AUTH',

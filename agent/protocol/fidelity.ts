@@ -63,6 +63,7 @@ export const KeyStep = z.union([
   z.object({ text: z.string().min(1).max(1000) }).strict(), // typed on a US keyboard; \n is Enter
 ]);
 export type KeyStep = z.infer<typeof KeyStep>;
+// The whole keystroke script of a request, run in order.
 export const KeyScript = z.array(KeyStep).max(200);
 
 const level = z.enum(['same', 'differs', 'absent']);
@@ -112,6 +113,7 @@ export const FinishStep = z.object({
 });
 export type FinishStep = z.infer<typeof FinishStep>;
 
+// What `finish` is asked to do; the defaults never reboot.
 export const FinishParams = z
   .object({
     job: z.string().min(1).max(64),
@@ -126,6 +128,7 @@ export const FinishParams = z
   .strict();
 export type FinishParams = z.input<typeof FinishParams>;
 
+// Every step of `finish` with its result; ok when none failed.
 export const FinishReport = z.object({
   job: z.string(),
   ok: z.boolean(),
@@ -134,6 +137,7 @@ export const FinishReport = z.object({
 });
 export type FinishReport = z.infer<typeof FinishReport>;
 
+// Which saved partition table to write back, how, and optionally the controller's copy of it.
 export const RestorePartitionTableParams = z
   .object({
     job: z.string().min(1).max(64),

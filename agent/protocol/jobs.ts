@@ -39,6 +39,9 @@ export const VmOptions = z
     // How the installer ends: 'poweroff' (a reboot is reported and the guest boots on, from its disk) or
     // 'reboot' (the first guest reboot ends the VM and the job is done) — docs/install-job.md.
     endOn: z.enum(['poweroff', 'reboot']).default('poweroff'),
+    // 'cdrom-once' (default): the installer CD boots first, and every later reboot starts from the disks, like a
+    // one-time boot menu choice; 'disk-first' keeps an empty disk falling through to the CD; 'cdrom-first' always.
+    bootOrder: z.enum(['cdrom-once', 'disk-first', 'cdrom-first']).default('cdrom-once'),
     ...FidelityVmOptions, // cpuModel, secureBoot, tpm, smbios, nic (docs/fidelity.md)
   })
   .strict();

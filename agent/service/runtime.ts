@@ -36,6 +36,8 @@ export function createJobRuntime(o: {
         exited: vm.exited,
         stop: (graceMs) => vm.stop(graceMs),
         onGuestEvent: (fn) => vm.qmp.on('event', (e: { event: string; data?: unknown }) => fn(e.event, e.data)),
+        // QEMU re-reads the boot order at each reset: the boot in progress keeps the CD, later ones start from disk.
+        demoteCdrom: async () => void (await vm.qmp.execute('qom-set', { path: '/machine/peripheral/cdrom0', property: 'bootindex', value: 1000 })),
         qmp: vm.qmp,
       };
     },

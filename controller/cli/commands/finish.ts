@@ -8,6 +8,7 @@ import { line, table, type Output } from '../output.js';
 import { openSession, type Session } from '../session.js';
 import { checkFirstBoot } from './finish-check.js';
 
+// The usage text of `xepa finish`.
 export const FINISH_USAGE = `usage: xepa finish HOST JOB [--reboot] [--efi auto|skip] [--boot-order first|keep]
          [--check-banner TEXT [--banner-timeout SECONDS]] [--check-tcp PORT [--check-tcp-banner TEXT]
          [--tcp-timeout SECONDS]] [--backup-dir DIR] [--fingerprint FP] [--key-dir DIR] [--json]

@@ -11,7 +11,7 @@ import { followJob } from './follow.js';
 
 export const INSTALL_USAGE = `usage: xepa install HOST --iso-url URL --sha256 HEX --disk DISK [--disk DISK]...
          [--iso-size BYTES] [--memory 4G] [--cpus N] [--firmware auto|bios|uefi] [--accel auto|kvm|tcg]
-         [--disk-bus virtio|sata|nvme] [--yes] [--detach] [--fingerprint FP] [--key-dir DIR] [--json]
+         [--disk-bus virtio|sata|nvme] [--boot-order cdrom-once|disk-first|cdrom-first] [--yes] [--detach] [--fingerprint FP] [--key-dir DIR] [--json]
          [--passthrough auto|vfio|raw] [--nic NIC]... [--force-protected REASON]
 ${FIDELITY_USAGE}
        xepa install HOST --os NAME@CHANNEL|VERSION [--catalog URL | --store DIR [--vendor-listen H:P] [--vendor-url URL]] ...
@@ -57,6 +57,7 @@ export function installRequestOf(v: Record<string, string | boolean | string[] |
   if (typeof v.firmware === 'string') vm.firmware = v.firmware;
   if (typeof v.accel === 'string') vm.accel = v.accel;
   if (typeof v['disk-bus'] === 'string') vm.diskBus = v['disk-bus'];
+  if (typeof v['boot-order'] === 'string') vm.bootOrder = v['boot-order'];
   const iso: InstallRequest['iso'] = { url: need('iso-url'), sha256: need('sha256').toLowerCase() };
   if (typeof v['iso-size'] === 'string') iso.size = Number(v['iso-size']);
   const req: InstallRequest = { iso, disks, vm: vm as InstallRequest['vm'] };
@@ -86,6 +87,7 @@ export async function installCommand(argv: string[], o: Output): Promise<number>
     firmware: { type: 'string' },
     accel: { type: 'string' },
     'disk-bus': { type: 'string' },
+    'boot-order': { type: 'string' },
     ...DEVICE_OPTIONS,
     ...FIDELITY_OPTIONS,
     yes: { type: 'boolean', default: false },

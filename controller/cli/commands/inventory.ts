@@ -28,7 +28,7 @@ export async function planCommand(argv: string[], o: Output): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...AGENT_OPTIONS,
     'iso-url': { type: 'string' }, sha256: { type: 'string' }, 'iso-size': { type: 'string' }, disk: { type: 'string', multiple: true },
-    memory: { type: 'string' }, cpus: { type: 'string' }, firmware: { type: 'string' }, accel: { type: 'string' }, 'disk-bus': { type: 'string' },
+    memory: { type: 'string' }, cpus: { type: 'string' }, firmware: { type: 'string' }, accel: { type: 'string' }, 'disk-bus': { type: 'string' }, 'boot-order': { type: 'string' },
     ...DEVICE_OPTIONS,
     ...FIDELITY_OPTIONS,
   });

@@ -49,3 +49,7 @@ export function createAnsiStripper(): AnsiStripper {
 
 // Strips a whole string at once.
 export const stripAnsi = (text: string): string => createAnsiStripper().push(text);
+
+// Tidies a log for reading: no trailing blanks on finished lines, at most one empty line in a row (full-screen
+// programs clear rows with spaces). Idempotent, so it can be applied to the whole log after each chunk.
+export const tidyLog = (text: string): string => text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n');

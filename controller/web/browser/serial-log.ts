@@ -1,4 +1,4 @@
-import { createAnsiStripper } from './ansi.js';
+import { createAnsiStripper, tidyLog } from './ansi.js';
 import { streamUrl } from './screen.js';
 
 // Characters kept in the log; older output scrolls away (the agent's scrollback already gave the start).
@@ -31,7 +31,7 @@ export function startSerialLog(o: { pre: HTMLElement; job: string; port: number 
       const text = strip.push(typeof ev.data === 'string' ? ev.data : decoder.decode(ev.data, { stream: true }));
       if (!text) return;
       const atBottom = o.pre.scrollTop + o.pre.clientHeight >= o.pre.scrollHeight - 4;
-      const all = (o.pre.textContent ?? '') + text;
+      const all = tidyLog((o.pre.textContent ?? '') + text);
       o.pre.textContent = all.length > MAX_CHARS ? all.slice(all.length - MAX_CHARS) : all;
       if (atBottom) o.pre.scrollTop = o.pre.scrollHeight;
     };

@@ -1,4 +1,4 @@
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,5 +102,19 @@ describe('an install end to end', () => {
     const boot = await bootDiskUntilMarker({ disk: disk.image, marker: iso.marker, timeoutMs: 150_000, accel: 'tcg' });
     expect(boot.serialTail.join('\n')).toContain(iso.marker);
     expect(boot.ok).toBe(true);
+  });
+
+  it('installs over a disk that already boots a system: the CD boots first, once', async () => {
+    const server = await cuttingServer(iso.iso, 64 << 20); // no cut: the ISO is smaller
+    try {
+      const r = await cli(['install', agent.url, '--iso-url', server.url, '--sha256', iso.sha256, '--disk', disk.device, '--memory', '512', '--yes', '--json']);
+      expect(r.code).toBe(0);
+      const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { job: string });
+      const serial = readFileSync(join(work, 'agent', 'jobs', events[0]!.job, 'serial0.log'), 'utf8');
+      expect(serial).toContain('XEPA-INSTALLER-DONE'); // the installer ran, not the system already on the disk
+      expect(serial).not.toContain(iso.marker);
+    } finally {
+      server.close();
+    }
   });
 });

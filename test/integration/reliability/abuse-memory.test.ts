@@ -83,6 +83,26 @@ function slowloris(): Promise<void> {
   });
 }
 
+// One control connection pipelining `n` inventory calls without waiting; resolves with the answers' codes
+// ('ok' for a result) once every call is answered.
+function pipelined(n: number): Promise<string[]> {
+  return new Promise((resolve) => {
+    const codes: string[] = [];
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/v1/control`, ['xepa'], { rejectUnauthorized: false, headers: { Authorization: `Bearer ${token()}` } });
+    ws.on('message', (m) => {
+      const r = JSON.parse(String(m)) as { error?: { code: string } };
+      codes.push(r.error?.code ?? 'ok');
+      if (codes.length === n) {
+        ws.close();
+        resolve(codes);
+      }
+    });
+    ws.once('open', () => {
+      for (let i = 0; i < n; i++) ws.send(JSON.stringify({ id: String(i), key: `k${i}`, method: 'inventory', params: {} }));
+    });
+  });
+}
+
 const stillServed = async (): Promise<void> => {
   expect((await live.call('hello', { protocol: PROTOCOL_VERSION })).agentId).toBe(h.agent.agentId);
 };
@@ -118,6 +138,10 @@ async function round(): Promise<Record<string, number[]>> {
   record('flood', opened);
   await stillServed();
   for (const ws of held) ws.terminate();
+  // 1 000 pipelined inventory calls on one connection: a few run, the rest are refused at once, all are answered.
+  const piped = await pipelined(1000);
+  record('pipelined', [piped.filter((c) => c === 'ok').length, piped.filter((c) => c === 'ERR_UNAVAILABLE').length]);
+  await stillServed();
   // Slowloris: more half-open upgrades than the pending cap (64); all are closed by the agent in the end.
   await Promise.all(Array.from({ length: 80 }, slowloris));
   await stillServed();
@@ -143,6 +167,10 @@ describe('the agent under a bounded abuse loop', () => {
       }
       expect(s.flood!.filter((x) => x === 101).length).toBe(31); // 32 per scope, minus the live client
       expect(s.flood!.filter((x) => x === 503).length).toBe(9);
+      const [ok, busy] = s.pipelined!;
+      expect(ok! + busy!).toBe(1000);
+      expect(ok).toBeGreaterThanOrEqual(32);
+      expect(busy).toBeGreaterThan(0);
     }
     expect(afterSecond - afterFirst).toBeLessThan(48 * 1024); // no leak: the second round adds little
     expect(peak).toBeLessThan(512 * 1024); // a generous ceiling for a rescue system's agent under abuse

@@ -76,19 +76,31 @@ describe('the web console in a browser', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }); // a fresh profile per launch
   });
 
+  // Every step runs even when one before it failed (a leaked agent or loop device outlives the test run).
   afterAll(async () => {
-    await browser?.close();
-    const served = await serve?.stop();
-    if (job && agent) {
+    const errors: unknown[] = [];
+    const step = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    await step(async () => browser?.close());
+    let served: number | null | undefined;
+    await step(async () => (served = await serve?.stop()));
+    await step(async () => {
+      if (!job || !agent) return;
       await agentCli(['cancel', agent.url, job]);
       await untilJob('cancelled');
-    }
-    await agent?.stop();
-    await iso?.close();
-    await disk?.detach();
-    expect(await loopDevicesUnder(work)).toEqual([]);
+    });
+    await step(async () => agent?.stop());
+    await step(async () => iso?.close());
+    await step(async () => disk?.detach());
+    await step(async () => expect(await loopDevicesUnder(work)).toEqual([]));
     rmSync(work, { recursive: true, force: true });
-    expect(served).toBe(0);
+    if (errors.length > 0) throw errors[0];
+    expect(served).toBe(0); // xepa serve ends cleanly on SIGINT
   });
 
   it('logs in with the one-time link and draws the guest screen, its serial output and the job', async () => {

@@ -16,7 +16,7 @@ const RFB_VERSION = Buffer.from('RFB 003.008\n', 'latin1');
 /** A fake QEMU VNC server: every client gets the 3.8 handshake; a FramebufferUpdateRequest gets a 1x1 update. */
 export interface FakeVnc {
   path: string;
-  clients: { received: Buffer[]; bytes(): Buffer }[];
+  clients: { received: Buffer[]; bytes(): Buffer; closed: Promise<void> }[];
   // Resolves once client number `index` (default: the newest) has sent `n` bytes in total.
   untilBytes(n: number, index?: number): Promise<Buffer>;
   close(): Promise<void>;
@@ -31,7 +31,7 @@ export async function startFakeVnc(dir: string): Promise<FakeVnc> {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => undefined);
-    const c = { received: [] as Buffer[], bytes: () => Buffer.concat(c.received) };
+    const c = { received: [] as Buffer[], bytes: () => Buffer.concat(c.received), closed: new Promise<void>((r) => s.once('close', () => r())) };
     clients.push(c);
     s.write(RFB_VERSION);
     let stage = 0;
@@ -103,7 +103,7 @@ export interface ConsoleRig {
 }
 
 // Starts the rig; `pty` replaces node-pty (e.g. to play a rescue system without it).
-export async function startConsoleRig(o: { pty?: Promise<PtyAvailability>; shell?: { file: string; args: string[] } } = {}): Promise<ConsoleRig> {
+export async function startConsoleRig(o: { pty?: Promise<PtyAvailability>; shell?: { file: string; args: string[] }; pingIntervalMs?: number } = {}): Promise<ConsoleRig> {
   const dir = mkdtempSync(join(tmpdir(), 'xepa-console-'));
   const vnc = await startFakeVnc(dir);
   const qmpServer = await startFakeQmp((msg, conn) => {
@@ -139,6 +139,7 @@ export async function startConsoleRig(o: { pty?: Promise<PtyAvailability>; shell
     log: silentLog(),
     version: 'test',
     routes: consoles.routes,
+    ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
   });
   return {
     url: `wss://127.0.0.1:${server.port}`,

@@ -32,6 +32,7 @@ function fakeRuntime(opts: { exit?: VmExitInfo; fetchError?: XepaError; holdVm?:
       if (!opts.holdVm) setTimeout(() => resolveExit(opts.exit ?? { code: 0, signal: null, shutdownReason: 'guest-shutdown', stderrTail: [] }), 5);
       return {
         pid: 42,
+        demoteCdrom: async () => void calls.push('demote-cdrom'),
         exited,
         stop: async () => {
           calls.push('stop');
@@ -63,7 +64,7 @@ describe('install job', () => {
     expect(job.state).toBe('done');
     expect(states(job.events.events)).toEqual(['planned', 'fetching', 'verifying', 'binding', 'booting', 'running', 'stopping', 'restoring', 'done']);
     expect(job.events.events.map((e) => e.seq)).toEqual(job.events.events.map((_, i) => i + 1));
-    expect(calls).toEqual(['fetch', 'claim:/dev/loop7', 'start:/dev/loop7:/tmp/x.iso', 'stop', 'release', 'verify']);
+    expect(calls).toEqual(['fetch', 'claim:/dev/loop7', 'start:/dev/loop7:/tmp/x.iso', 'demote-cdrom', 'stop', 'release', 'verify']);
   });
 
   it('fails with the digest error, never boots, and still restores', async () => {
@@ -119,6 +120,18 @@ describe('install job', () => {
     expect(seen[0]).toBe(4);
     expect(seen.at(-1)).toBe(job.events.lastSeq);
     expect(new Set(seen).size).toBe(seen.length);
+  });
+});
+
+describe('boot order', () => {
+  it('boots the CD once by default and keeps the disks first when asked', async () => {
+    const once = fakeRuntime();
+    await new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), once.rt).create(request, plan).done;
+    expect(once.calls).toContain('demote-cdrom');
+    const diskFirst = fakeRuntime();
+    const req = InstallRequest.parse({ ...request, vm: { bootOrder: 'disk-first' } });
+    await new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), diskFirst.rt).create(req, plan).done;
+    expect(diskFirst.calls).not.toContain('demote-cdrom');
   });
 });
 

@@ -1,7 +1,8 @@
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenFor } from '../api/fixtures.js';
-import { closeCode, helloFrame, openWs, rawUpgrade, roundTrip, startTestServer, type TestServer } from './support.js';
+import { MAX_IN_FLIGHT } from '../../../agent/api/control-connection.js';
+import { closeCode, helloFrame, openWs, rawUpgrade, recordingHandlers, roundTrip, startTestServer, type TestServer } from './support.js';
 
 // The WebSocket edge of the real server: Origin, frame limits, connections per scope, slowloris.
 // Each refusal is observed on the wire, counted in stats(), and leaves other clients served.
@@ -61,6 +62,30 @@ describe('frames', () => {
     const next = await openWs(t.server.port, '/v1/control', tokenFor(t.keys));
     expect((await roundTrip(next, helloFrame())).id).toBe('h');
     next.close();
+  });
+});
+
+describe('requests in progress per connection', () => {
+  it('refuses requests beyond the in-progress cap at once with ERR_UNAVAILABLE and their id, then answers the rest', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { handlers } = recordingHandlers();
+    const slow = new Proxy(handlers, { get: (t, m) => (m === 'inventory' ? async () => (await gate, {}) : Reflect.get(t, m)) });
+    t = await startTestServer({ handlers: slow });
+    const ws = await openWs(t.server.port, '/v1/control', tokenFor(t.keys));
+    const replies: { id: string; error?: { code: string } }[] = [];
+    const all = new Promise<void>((resolve) => ws.on('message', (m) => {
+      replies.push(JSON.parse(String(m)) as (typeof replies)[number]);
+      if (replies.length === MAX_IN_FLIGHT + 8) resolve();
+    }));
+    for (let i = 0; i < MAX_IN_FLIGHT + 8; i++) ws.send(JSON.stringify({ id: `r${i}`, key: `k${i}`, method: 'inventory', params: {} }));
+    await new Promise<void>((r) => { const check = (): void => void (replies.length >= 8 ? r() : setTimeout(check, 10)); check(); });
+    expect(replies.map((r) => r.error?.code)).toEqual(Array(8).fill('ERR_UNAVAILABLE'));
+    expect(replies.map((r) => r.id)).toEqual(Array.from({ length: 8 }, (_, i) => `r${MAX_IN_FLIGHT + i}`));
+    release();
+    await all;
+    expect(replies.slice(8).every((r) => r.error === undefined)).toBe(true);
+    ws.close();
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAnsiStripper, stripAnsi } from '../../../controller/web/browser/ansi.js';
+import { createAnsiStripper, stripAnsi, tidyLog } from '../../../controller/web/browser/ansi.js';
 
 describe('the serial log cleaner', () => {
   it('drops colour, cursor and title sequences and keeps the text', () => {
@@ -26,5 +26,11 @@ describe('the serial log cleaner', () => {
   it('handles CR LF split across two messages as one line break', () => {
     const s = createAnsiStripper();
     expect(s.push('line\r') + s.push('\nnext')).toBe('line\nnext');
+  });
+
+  it('tidies a log: trailing blanks of finished lines go, runs of empty lines shrink to one', () => {
+    const log = 'menu   \n\n      \n     \n\nnext  ';
+    expect(tidyLog(log)).toBe('menu\n\nnext  ');
+    expect(tidyLog(tidyLog(log))).toBe(tidyLog(log));
   });
 });

@@ -1,4 +1,4 @@
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OvmfFiles, VmFirmware, VmSpec } from '../vm/index.js';
 import type { FinishableJob } from './finish-job.js';
@@ -37,6 +37,8 @@ export async function bootCheckInVm(job: FinishableJob, banner: string, timeoutM
     bootOrder: 'disk-first',
     extraArgs: ['-snapshot'],
   };
+  // QEMU appends to its serial logs: an earlier check's banner must not pass this one.
+  await Promise.all(logs.map((l) => rm(l, { force: true })));
   const started = now();
   const vm = await deps.startVm(spec);
   let exited = false;

@@ -58,3 +58,14 @@ describe('the boot check of the installed disks', () => {
     expect(vm.seen.stopped).toBe(1);
   });
 });
+
+describe('a second boot check', () => {
+  it('does not pass on the banner an earlier check left in the serial log', async () => {
+    await writeFile(join(dir, 'check-serial0.log'), 'host login: ');
+    const vm = {
+      startVm: async () => ({ exited: Promise.resolve(), stop: async () => undefined }), // prints nothing this time
+    };
+    const r = await bootCheckInVm(job(), 'login:', 60_000, { ...deps(fakeVm('')), startVm: vm.startVm });
+    expect(r.ok).toBe(false);
+  });
+});

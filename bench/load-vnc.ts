@@ -57,7 +57,7 @@ export async function benchVnc(root: string, o: { viewers?: number; seconds?: nu
     const job = await client.call('install', {
       iso: { url: files.url, sha256: createHash('sha256').update(iso).digest('hex') },
       disks: [{ path: disk.device }],
-      vm: { memoryMiB: 256, cpus: 1 },
+      vm: { memoryMiB: 256, cpus: 1, bootOrder: 'disk-first' },
     });
     while ((await client.call('job.get', { job: job.id })).state !== 'running') await new Promise((r) => setTimeout(r, 100));
     const qemu = Number((await fs.readFile(join(work, 'agent', 'jobs', job.id, 'qemu.pid'), 'utf8')).trim());

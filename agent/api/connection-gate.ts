@@ -20,6 +20,7 @@ export const DEFAULT_SCOPE_LIMITS: Readonly<Record<Scope, number>> = {
   qmp: 4,
   shell: 4,
 };
+// Defaults of the other limits: deadlines short enough to shed slowloris, long enough for a slow link.
 export const DEFAULT_LIMITS = {
   maxPendingConnections: 64,
   maxConnections: 512,

@@ -39,7 +39,7 @@ const connect = async (): Promise<AgentClient> => {
   clients.push(c);
   return c;
 };
-const request = () => ({ iso: { url: server.url, sha256: iso.sha256 }, disks: [{ path: disk.device }], vm: { memoryMiB: 256, cpus: 1 } });
+const request = () => ({ iso: { url: server.url, sha256: iso.sha256 }, disks: [{ path: disk.device }], vm: { memoryMiB: 256, cpus: 1, bootOrder: 'disk-first' as const } });
 const jobFile = (job: string, f: string): string => join(h.stateDir, 'jobs', job, f);
 async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

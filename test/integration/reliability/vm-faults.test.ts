@@ -12,8 +12,8 @@ import { canOpenExclusive, isAlive, pidsWithArg, killStrays } from './helpers/pr
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 
 // Faults around the VM, with real processes: the agent bundle, QEMU (TCG) booting a loop disk whose boot sector
-// halts, reboots or powers off, and a loopback HTTP server for the ISO (a small random file: the disk boots first,
-// so the CD-ROM is never read). Every assertion is on the end state: the job's state and error, the events, the
+// halts, reboots or powers off, and a loopback HTTP server for the ISO (a small random file; the jobs boot their
+// disks first, so the CD-ROM is never booted). Every assertion is on the end state: the job's state and error, the events, the
 // QEMU process, the disk's exclusive claim.
 const work = mkdtempSync(join(tmpdir(), 'xepa-vm-faults-'));
 const iso = fakeIso();
@@ -46,7 +46,7 @@ const bootDisk = async (action: GuestAction): Promise<LoopDisk> => {
 const request = (disk: LoopDisk, vm: Record<string, unknown> = {}) => ({
   iso: { url: server.url, sha256: iso.sha256 },
   disks: [{ path: disk.device }],
-  vm: { memoryMiB: 256, cpus: 1, ...vm },
+  vm: { memoryMiB: 256, cpus: 1, bootOrder: 'disk-first' as const, ...vm },
 });
 const jobDir = (job: string): string => join(h.stateDir, 'jobs', job);
 const serialLog = (job: string): string => {

@@ -144,13 +144,13 @@ export class RfbClient {
     this.t.send(b);
   }
 
-  // FramebufferUpdateRequest for the whole screen.
-  requestUpdate(incremental: boolean): void {
+  // FramebufferUpdateRequest for the whole screen, or for a w x h region at the top left.
+  requestUpdate(incremental: boolean, w = this.width, h = this.height): void {
     const b = Buffer.alloc(10);
     b[0] = 3;
     b[1] = incremental ? 1 : 0;
-    b.writeUInt16BE(this.width, 6);
-    b.writeUInt16BE(this.height, 8);
+    b.writeUInt16BE(w, 6);
+    b.writeUInt16BE(h, 8);
     this.t.send(b);
   }
 

@@ -2,26 +2,6 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../protocol/index.js';
 
-// HTTP status for an error code refused at the HTTP layer.
-export function statusForCode(code: ErrorCode): number {
-  switch (code) {
-    case 'ERR_BAD_REQUEST':
-      return 400;
-    case 'ERR_UNAUTHORIZED':
-      return 401;
-    case 'ERR_FORBIDDEN':
-      return 403;
-    case 'ERR_NOT_FOUND':
-      return 404;
-    case 'ERR_JOB_STATE':
-      return 409;
-    case 'ERR_UNAVAILABLE':
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 // Answers a plain HTTP request with a JSON body.
 export function replyJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const data = JSON.stringify(body);

@@ -5,13 +5,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_CONTROL_MESSAGE, PROTOCOL_VERSION, XepaError, type Scope } from '../protocol/index.js';
+import { MAX_CONTROL_MESSAGE, PROTOCOL_VERSION, XepaError, httpStatusOf, type Scope } from '../protocol/index.js';
 import { authenticateRequest, refuseTokenInUrl } from './auth.js';
 import { ConnectionGate, DEFAULT_LIMITS, type ServerLimits, type ServerStats } from './connection-gate.js';
 import { createDispatcher, type Handlers } from './control.js';
 import { serveControlConnection } from './control-connection.js';
 import { startHeartbeat, PING_INTERVAL_MS } from './heartbeat.js';
-import { refuseUpgrade, replyJson, statusForCode } from './http-reply.js';
+import { refuseUpgrade, replyJson } from './http-reply.js';
 import { IdempotencyCache } from './idempotency.js';
 import { ReplayCache } from './replay-cache.js';
 import { matchRoute, selectSubprotocol, type WsRoute } from './routes.js';
@@ -140,7 +140,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       gate.count(e.code);
       if (e.code === 'ERR_INTERNAL') log.error({ err, path: url.pathname }, 'upgrade failed');
       else log.info({ path: url.pathname, code: e.code, remote, reason: e.message }, 'upgrade refused');
-      refuseUpgrade(socket, statusForCode(e.code), e.code, e.message);
+      refuseUpgrade(socket, httpStatusOf(e.code), e.code, e.message);
     }
   };
 

@@ -9,3 +9,4 @@ export * from './envelope.js';
 export * from './token.js';
 export * from './fingerprint.js';
 export * from './json-shape.js';
+export * from './http-status.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { XepaError, toWireError, type ErrorCode } from '../../agent/protocol/index.js';
+import { XepaError, httpStatusOf, toWireError } from '../../agent/protocol/index.js';
 
 // Headers on every console response: no framing, no sniffing, nothing cached, scripts and connections only from
 // the console itself. Referrers only to the console itself (a URL may once have held a login token); not
@@ -17,31 +17,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
 };
 
-// The HTTP status a XepaError code maps to.
-export function statusOf(code: ErrorCode): number {
-  switch (code) {
-    case 'ERR_BAD_REQUEST':
-      return 400;
-    case 'ERR_UNAUTHORIZED':
-      return 401;
-    case 'ERR_FORBIDDEN':
-      return 403;
-    case 'ERR_NOT_FOUND':
-      return 404;
-    case 'ERR_JOB_STATE':
-    case 'ERR_QMP_COMMAND':
-      return 409;
-    case 'ERR_CONNECT':
-    case 'ERR_TLS_PIN':
-    case 'ERR_QMP_DISCONNECTED':
-      return 502;
-    case 'ERR_TIMEOUT':
-      return 504;
-    default:
-      return 500;
-  }
-}
-
 // Sends a body with the console's security headers.
 export function reply(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string | string[]> = {}): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
@@ -55,13 +30,13 @@ export const replyJson = (res: ServerResponse, status: number, value: unknown, e
 // Sends an error as `{ code, message }` with the status its code maps to.
 export function replyError(res: ServerResponse, err: unknown): void {
   const w = toWireError(err);
-  replyJson(res, err instanceof XepaError ? statusOf(err.code) : 500, { code: w.code, message: w.message });
+  replyJson(res, err instanceof XepaError ? httpStatusOf(err.code) : 500, { code: w.code, message: w.message });
 }
 
 // Refuses a WebSocket upgrade with an HTTP answer (no WebSocket ever exists) and closes the socket.
 export function refuseUpgrade(socket: Duplex, err: unknown): void {
   const w = toWireError(err);
-  const status = err instanceof XepaError ? statusOf(err.code) : 500;
+  const status = err instanceof XepaError ? httpStatusOf(err.code) : 500;
   const body = JSON.stringify({ code: w.code, message: w.message });
   if (socket.writable) {
     socket.end(

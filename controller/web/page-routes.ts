@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XepaError, isXepaError } from '../../agent/protocol/index.js';
 import { type ConsoleContext, requireSession } from './context.js';
 import { clearedSessionCookie, readCookie, sessionCookie, sessionCookieName } from './cookies.js';
-import { readBody, reply, statusOf } from './http-reply.js';
+import { httpStatusOf } from '../../agent/protocol/index.js';
+import { readBody, reply } from './http-reply.js';
 import { consolePage, loginPage, messagePage } from './pages.js';
 
 const HTML = 'text/html; charset=utf-8';
@@ -10,7 +11,7 @@ const HTML = 'text/html; charset=utf-8';
 function refusedPage(res: ServerResponse, err: unknown): void {
   const e = isXepaError(err) ? err : new XepaError('ERR_INTERNAL', 'internal error');
   const title = e.code === 'ERR_UNAUTHORIZED' ? 'Not logged in' : e.code === 'ERR_FORBIDDEN' ? 'Refused' : 'Error';
-  reply(res, statusOf(e.code), HTML, messagePage(title, e.message));
+  reply(res, httpStatusOf(e.code), HTML, messagePage(title, e.message));
 }
 
 // GET /: the console page for a logged-in browser, else 401 with how to log in.

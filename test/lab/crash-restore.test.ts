@@ -31,23 +31,26 @@ describe('the lab server: an agent killed while a device is bound', () => {
     const job = JobSummary.parse(JSON.parse(start.out)).id;
 
     // Inside the server, like an operator at its console: hold the service manager's restart, wait until the
-    // controller is on vfio-pci, then kill -9 the agent at once.
+    // controller is on vfio-pci and the installer VM holds its group (the hardest case: a device in use), then
+    // kill -9 the agent at once.
+    const group = (await readGuestPci(shell)).find((f) => f.bdf === bdf)!.group!;
     const killed = await shell.check(
-      'touch /run/xepa-agent.hold; i=0; ' +
-        `until [ "$(basename "$(readlink /sys/bus/pci/devices/${bdf}/driver)")" = vfio-pci ]; do ` +
-        'i=$((i+1)); [ $i -gt 1500 ] && { echo "never bound"; exit 3; }; sleep 0.2; done; ' +
-        'pid=$(cat /run/xepa-agent.pid); kill -9 "$pid"; echo "killed $pid"',
+      'touch /run/xepa-agent.hold; i=0; holder=""; ' +
+        `until [ "$(basename "$(readlink /sys/bus/pci/devices/${bdf}/driver)")" = vfio-pci ] && [ -n "$holder" ]; do ` +
+        'i=$((i+1)); [ $i -gt 1500 ] && { echo "never bound and held"; exit 3; }; sleep 0.2; ' +
+        `for p in $(pidof qemu-system-x86_64); do ls -l /proc/$p/fd 2>/dev/null | grep -q "/dev/vfio/${group}$" && holder=$p; done; done; ` +
+        'pid=$(cat /run/xepa-agent.pid); kill -9 "$pid"; echo "killed agent $pid while QEMU $holder held the group"',
       330_000,
     );
-    lab.report(`${killed.trim()} while ${bdf} was on vfio-pci (job ${job})`);
+    lab.report(`${killed.trim()}: ${bdf}, IOMMU group ${group} (job ${job})`);
     await lab.vm.waitForConsole(/XEPA-LAB: agent exited with status 137/, 0, 30_000);
 
     // What the crash left behind: the controller still on vfio-pci, and the VM that holds it still running.
     const left = (await readGuestPci(shell)).find((f) => f.bdf === bdf);
     expect(left).toMatchObject({ driver: 'vfio-pci', override: 'vfio-pci' });
-    expect(await vfioGroupNodes(shell)).toEqual([String(left!.group)]);
-    const orphan = (await shell.run('pidof qemu-system-x86_64')).output.trim();
-    lab.report(`after the kill: ${bdf} on vfio-pci, inner QEMU ${orphan ? `still running (pid ${orphan})` : 'gone'}`);
+    expect(await vfioGroupNodes(shell)).toEqual([String(group)]);
+    const holder = /QEMU (\d+) held/.exec(killed)![1]!;
+    expect((await shell.run(`kill -0 ${holder}`)).code).toBe(0);
 
     // Start it again (the service manager's restart) and wait until it answers, with the same identity.
     const mark = lab.vm.consoleLines().length;

@@ -30,11 +30,12 @@ export interface OuterVmSpec {
   extraAppend?: string;
 }
 
-// The management NIC's and the disks' PCI addresses follow from the spec (see pciLayout).
-export const ROOT_PORT_ADDR = 0x2;
-export const CONTROL_ADDR = 0x3;
-export const FIRST_DISK_ADDR = 0x4;
-export const NIC_ROOT_ADDR = 0x1f - 0x1; // 00:1e.0 when the NIC sits on the root bus
+// Slots on the root complex (bus 00): the bridge's root port, the control port, the first disk, and the NIC when it
+// is not behind the bridge (00:1e.0).
+const ROOT_PORT_ADDR = 0x2;
+const CONTROL_ADDR = 0x3;
+const FIRST_DISK_ADDR = 0x4;
+const NIC_ROOT_ADDR = 0x1e;
 
 // Where each device lands: guest BDFs (bus 00 on the root complex; the bridge's bus is numbered by the guest).
 export interface PciLayout {

@@ -138,6 +138,7 @@ export async function startOuterVm(o: OuterVmOptions): Promise<OuterVm> {
       clearTimeout(t);
     }
     await new Promise<void>((resolve) => file.end(resolve));
+    await fsp.rm(initrd, { force: true }); // 67 MiB; a kept work dir needs only the console and the disks
   };
   try {
     const timeoutMs = o.bootTimeoutMs ?? 180_000;

@@ -8,6 +8,7 @@ import { AGENT_OPTIONS, parse } from '../args.js';
 import { line, type Output } from '../output.js';
 import { resolvePin } from '../session.js';
 
+// The verb's help text.
 export const CONSOLE_USAGE = `usage: xepa console HOST [--vnc-port PORT [--bind ADDR] [--view-only]] [--job ID]
                     [--web-url URL [--open]] [--fingerprint FP] [--key-dir DIR]
 Without --vnc-port: prints a one-time login link to the web console of a running \`xepa serve\` (--web-url or

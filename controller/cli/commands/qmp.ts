@@ -1,10 +1,11 @@
+import { Duplex } from 'node:stream';
 import { XepaError } from '../../../agent/protocol/index.js';
 import { bridgeLocalSocket, runQmpCommand, startPortForward } from '../../console/index.js';
 import { parse } from '../args.js';
 import { line, type Output } from '../output.js';
 import { STREAM_OPTIONS, portOf, streamContextFor, untilInterrupted } from './console.js';
-import { Duplex } from 'node:stream';
 
+// The verb's help text.
 export const QMP_USAGE = `usage: xepa qmp HOST COMMAND [JSON-ARGUMENTS]     run one QMP command, print its return as JSON
        xepa qmp HOST --listen PATH|PORT [--bind ADDR]  serve the agent's QMP locally (qmp-shell, socat)
        xepa qmp HOST                                   QMP on stdin/stdout (type JSON commands)

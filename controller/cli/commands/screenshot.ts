@@ -4,6 +4,7 @@ import { parse } from '../args.js';
 import { line, type Output } from '../output.js';
 import { STREAM_OPTIONS, streamContextFor } from './console.js';
 
+// The verb's help text.
 export const SCREENSHOT_USAGE = `usage: xepa screenshot HOST -o FILE.png [--job ID] [--fingerprint FP] [--key-dir DIR] [--json]
 Saves the installer's screen as PNG (QMP screendump on the agent, sent back as PNG; a vnc:view token suffices).`;
 

@@ -4,6 +4,7 @@ import { parse } from '../args.js';
 import { line, type Output } from '../output.js';
 import { STREAM_OPTIONS, streamContextFor } from './console.js';
 
+// The verb's help text.
 export const SERIAL_USAGE = `usage: xepa serial HOST [N] [--job ID] [--fingerprint FP] [--key-dir DIR]
 Attaches this terminal to serial port N of the installer (0 = COM1, the default; 1 = COM2), starting with the
 output it printed before you came. Ctrl-] detaches. Not a terminal? Output goes to stdout, stdin is sent.`;

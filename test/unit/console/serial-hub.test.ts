@@ -3,7 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SerialHub, type SerialViewer } from '../../../agent/console/serial-hub.js';
+import { SerialHub, type SerialViewer } from '../../../agent/console/index.js';
 import { silentLog } from '../api/fixtures.js';
 
 // A serial port as QEMU serves it: one unix socket, one client; `guest` writes what the guest prints.

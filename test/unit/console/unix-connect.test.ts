@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectUnixPooled } from '../../../agent/console/unix-connect.js';
+import { connectUnixPooled } from '../../../agent/console/index.js';
 
 describe('pooled unix socket reads', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xepa-unix-'));

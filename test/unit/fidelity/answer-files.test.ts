@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { answerFiles, answerLabel } from '../../../agent/fidelity/index.js';
-import { AnswerMedium, InstallRequest, MAX_ANSWER_BYTES, isXepaError } from '../../../agent/protocol/index.js';
+import { AnswerMedium, InstallRequest, MAX_ANSWER_BYTES } from '../../../agent/protocol/index.js';
+import { codeOf } from '../../support/error-code.js';
 
 const medium = (m: object) => AnswerMedium.parse(m);
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isXepaError(err) ? err.code : 'not a XepaError';
-  }
-  return undefined;
-}
 
 describe('answer media', () => {
   it('labels each installer family\'s medium the way that installer looks for it', () => {

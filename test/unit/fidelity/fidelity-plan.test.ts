@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { makePlan } from '../../../agent/jobs/index.js';
 import type { FidelityInputs } from '../../../agent/fidelity/index.js';
-import { InstallRequest, isXepaError, type DiskInfo, type Inventory } from '../../../agent/protocol/index.js';
+import { InstallRequest, type DiskInfo, type Inventory } from '../../../agent/protocol/index.js';
 import { syntheticDmiTable } from './synthetic-dmi.js';
+import { codeOf } from '../../support/error-code.js';
 
 const GiB = 1024 ** 3;
 const disk: DiskInfo = { name: 'nvme0n1', path: '/dev/nvme0n1', sizeBytes: 512 * GiB, serial: 'S4EWNX0N', removable: false, readOnly: false, inUse: [], pciAddress: '0000:01:00.0' };
@@ -27,14 +28,6 @@ const facts = (over: Partial<FidelityInputs> = {}): FidelityInputs => ({
 const plan = (r: ReturnType<typeof req>, fi: FidelityInputs = facts(), inv = inventory()) =>
   makePlan(r, { inventory: inv, accel: { accel: 'kvm', reason: 'probe' }, resolveDisks: () => [disk], fidelity: fi });
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isXepaError(err) ? err.code : 'not a XepaError';
-  }
-  return undefined;
-}
 
 describe('the fidelity part of a plan', () => {
   it('mirrors a UEFI Secure Boot server with a TPM: secure OVMF, host SMBIOS, host CPU, swtpm', () => {

@@ -1,7 +1,7 @@
 // The QEMU arguments of every fidelity option, pinned (docs/fidelity.md).
 import { describe, expect, it } from 'vitest';
 import { buildQemuArgs, type VmSpec } from '../../../agent/vm/index.js';
-import { isXepaError } from '../../../agent/protocol/index.js';
+import { codeOf } from '../../support/error-code.js';
 
 const base: VmSpec = {
   name: 'job1',
@@ -19,14 +19,6 @@ const tail = (spec: VmSpec): string[] => {
   return args.slice(args.lastIndexOf('chardev:serial1') + 1);
 };
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isXepaError(err) ? err.code : 'not a XepaError';
-  }
-  return undefined;
-}
 
 describe('fidelity options in the QEMU arguments', () => {
   it('gives the host SMBIOS structures one file each, and the 64-bit entry point when the host has one', () => {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { finishParamsOf, renderFinishReport } from '../../../controller/cli/commands/finish.js';
 import { checkFirstBoot } from '../../../controller/cli/commands/finish-check.js';
 import { applyFidelityOptions } from '../../../controller/cli/fidelity-options.js';
-import { InstallRequest, isXepaError } from '../../../agent/protocol/index.js';
+import { InstallRequest } from '../../../agent/protocol/index.js';
+import { codeOf } from '../../support/error-code.js';
 
 const listen = (onConn: (s: import('node:net').Socket) => void): Promise<{ port: number; server: Server }> =>
   new Promise((resolve) => {
@@ -15,14 +16,6 @@ const closedPort = async (): Promise<number> => {
   await new Promise((r) => server.close(r));
   return port;
 };
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isXepaError(err) ? err.code : 'not a XepaError';
-  }
-  return undefined;
-}
 
 describe('xepa finish options', () => {
   it('never reboots unless --reboot is given', () => {

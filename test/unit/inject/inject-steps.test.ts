@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isXepaError } from '../../../agent/protocol/index.js';
 import { DEBIAN_PACKAGES } from '../../../alpine/index.js';
 import { injectAgent, type RemoteShell } from '../../../controller/inject/index.js';
+import { codeOfAsync } from '../../support/error-code.js';
 
 // A rescue system reduced to answers: each script is matched by a pattern; every script run is kept.
 type Answer = { code?: number; stdout?: string; stderr?: string };
@@ -24,14 +24,6 @@ function scriptedShell(answers: [RegExp, (stdin?: Buffer | string) => Answer | s
 const facts = (over = ''): string => `uid=0\nos_id=debian\nos_name=Debian 12\npm=apt\ninit=none\nnode=v18.19.0\nfree=1000000 4096\nhostname=rescue\n${over}`;
 const opts = { where: 'ssh://root@h', bundle: Buffer.from('bundle'), controllerKey: Buffer.alloc(32, 1).toString('base64') };
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return isXepaError(err) ? err.code : String(err);
-  }
-  return undefined;
-}
 
 describe('injection steps', () => {
   it('installs only the missing packages with apt-get', async () => {
@@ -44,7 +36,7 @@ describe('injection steps', () => {
       [/node - /, () => ({ code: 3, stdout: '{"error":"ECONNREFUSED","file":null}' })],
     ]);
     // The fake agent never answers: the run stops at the health step, after the packages.
-    expect(await codeOf(injectAgent(shell, { ...opts, healthTimeoutMs: 10 }))).toBe('ERR_TIMEOUT');
+    expect(await codeOfAsync(injectAgent(shell, { ...opts, healthTimeoutMs: 10 }))).toBe('ERR_TIMEOUT');
     const install = shell.ran.find((s) => s.includes('apt-get install'))!;
     expect(install).toMatch(/--no-install-recommends .*'ovmf' 'swtpm'$/);
     expect(install).not.toContain("'nodejs'");
@@ -55,13 +47,13 @@ describe('injection steps', () => {
       [/id -u/, () => facts()],
       [/dpkg-query/, () => 'nodejs\n'],
     ]);
-    expect(await codeOf(injectAgent(shell, { ...opts, packages: 'check' }))).toBe('ERR_CONFIG');
+    expect(await codeOfAsync(injectAgent(shell, { ...opts, packages: 'check' }))).toBe('ERR_CONFIG');
     expect(shell.ran.some((s) => s.includes('cat >'))).toBe(false);
   });
 
   it('a bundle that does not fit is ERR_NO_SPACE before anything is written', async () => {
     const shell = scriptedShell([[/id -u/, () => facts().replace('free=1000000 4096', 'free=100 4096')]]);
-    expect(await codeOf(injectAgent(shell, opts))).toBe('ERR_NO_SPACE');
+    expect(await codeOfAsync(injectAgent(shell, opts))).toBe('ERR_NO_SPACE');
     expect(shell.ran).toHaveLength(1);
   });
 
@@ -70,7 +62,7 @@ describe('injection steps', () => {
       [/id -u/, () => facts().replace('node=v18.19.0', 'node=v12.22.12')],
       [/dpkg-query/, () => DEBIAN_PACKAGES.join('\n')],
     ]);
-    expect(await codeOf(injectAgent(shell, opts))).toBe('ERR_UNSUPPORTED_DISTRO');
+    expect(await codeOfAsync(injectAgent(shell, opts))).toBe('ERR_UNSUPPORTED_DISTRO');
   });
 
   it('a failed apt-get with little space left is ERR_NO_SPACE', async () => {
@@ -79,6 +71,6 @@ describe('injection steps', () => {
       [/dpkg-query/, () => 'nodejs\n'],
       [/apt-get install/, () => ({ code: 100, stderr: 'E: You don\'t have enough free space in /var/cache/apt/archives/.' })],
     ]);
-    expect(await codeOf(injectAgent(shell, opts))).toBe('ERR_NO_SPACE');
+    expect(await codeOfAsync(injectAgent(shell, opts))).toBe('ERR_NO_SPACE');
   });
 });

@@ -1,18 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { isXepaError } from '../../../agent/protocol/index.js';
 import { FACTS_SCRIPT, REMOTE_PATH, checkFacts, parseFacts, type RemoteFacts } from '../../../controller/inject/index.js';
+import { codeOf } from '../../support/error-code.js';
 
 const debian: RemoteFacts = { uid: 0, osId: 'debian', osLike: '', osName: 'Debian GNU/Linux 12 (bookworm)', packageManager: 'apt', init: 'systemd', hostname: 'rescue' };
 
-function codeOf(f: () => void): string | undefined {
-  try {
-    f();
-  } catch (err) {
-    return isXepaError(err) ? err.code : `not a XepaError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 describe('rescue system facts', () => {
   it('the probe script runs under dash and reports this Debian machine', () => {

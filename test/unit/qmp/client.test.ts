@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { QmpClient, type QmpEvent } from '../../../agent/qmp/index.js';
 import { hasErrno, isXepaError } from '../../../agent/protocol/index.js';
 import { startFakeQmp, type FakeQmpServer } from './fake-qmp-server.js';
+import { codeOfAsync } from '../../support/error-code.js';
 
 const log = pino({ level: 'silent' });
 let server: FakeQmpServer | undefined;
@@ -15,14 +16,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return isXepaError(err) ? err.code : `not a XepaError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 const echo = (msg: Record<string, unknown>, conn: { send(m: object): void }) =>
   conn.send({ return: { echoed: msg.execute, args: msg.arguments ?? null }, id: msg.id });
@@ -109,13 +102,13 @@ describe('QmpClient', () => {
     });
     client = await QmpClient.connect(server.path, { log });
     const closed = new Promise<Error | undefined>((r) => client!.once('close', r));
-    const a = codeOf(client.execute('one'));
-    const b = codeOf(client.execute('two'));
+    const a = codeOfAsync(client.execute('one'));
+    const b = codeOfAsync(client.execute('two'));
     expect(await a).toBe('ERR_QMP_DISCONNECTED');
     expect(await b).toBe('ERR_QMP_DISCONNECTED');
     await closed;
     expect(client.closed).toBe(true);
-    expect(await codeOf(client.execute('three'))).toBe('ERR_QMP_DISCONNECTED');
+    expect(await codeOfAsync(client.execute('three'))).toBe('ERR_QMP_DISCONNECTED');
   });
 
   it('drops the connection on garbage after negotiation and fails pending calls', async () => {
@@ -131,10 +124,10 @@ describe('QmpClient', () => {
   it('close() fails pending calls and later calls with ERR_QMP_DISCONNECTED', async () => {
     server = await startFakeQmp(() => {});
     client = await QmpClient.connect(server.path, { log });
-    const pending = codeOf(client.execute('never-answered'));
+    const pending = codeOfAsync(client.execute('never-answered'));
     await client.close();
     expect(await pending).toBe('ERR_QMP_DISCONNECTED');
-    expect(await codeOf(client.execute('after'))).toBe('ERR_QMP_DISCONNECTED');
+    expect(await codeOfAsync(client.execute('after'))).toBe('ERR_QMP_DISCONNECTED');
   });
 
   it('times out a single call with ERR_TIMEOUT and drops its late reply', async () => {
@@ -147,33 +140,33 @@ describe('QmpClient', () => {
       }
     });
     client = await QmpClient.connect(server.path, { log });
-    expect(await codeOf(client.execute('slow', undefined, { timeoutMs: 30 }))).toBe('ERR_TIMEOUT');
+    expect(await codeOfAsync(client.execute('slow', undefined, { timeoutMs: 30 }))).toBe('ERR_TIMEOUT');
     expect(await client.execute('fast')).toBe('fast');
   });
 
   it('refuses a session that does not start with a greeting with ERR_QMP_PROTOCOL', async () => {
     server = await startFakeQmp(() => {}, { greeting: { return: {} } });
-    expect(await codeOf(QmpClient.connect(server.path, { log }))).toBe('ERR_QMP_PROTOCOL');
+    expect(await codeOfAsync(QmpClient.connect(server.path, { log }))).toBe('ERR_QMP_PROTOCOL');
   });
 
   it('refuses a garbage greeting with ERR_QMP_PROTOCOL', async () => {
     server = await startFakeQmp(() => {}, { greeting: 'SSH-2.0-OpenSSH\r\n' });
-    expect(await codeOf(QmpClient.connect(server.path, { log }))).toBe('ERR_QMP_PROTOCOL');
+    expect(await codeOfAsync(QmpClient.connect(server.path, { log }))).toBe('ERR_QMP_PROTOCOL');
   });
 
   it('reports a refused capability negotiation with ERR_QMP_COMMAND', async () => {
     server = await startFakeQmp(() => {}, { capabilities: 'error' });
-    expect(await codeOf(QmpClient.connect(server.path, { log }))).toBe('ERR_QMP_COMMAND');
+    expect(await codeOfAsync(QmpClient.connect(server.path, { log }))).toBe('ERR_QMP_COMMAND');
   });
 
   it('gives up with ERR_TIMEOUT when no greeting comes', async () => {
     server = await startFakeQmp(() => {}, { greeting: null });
-    expect(await codeOf(QmpClient.connect(server.path, { log, timeoutMs: 50 }))).toBe('ERR_TIMEOUT');
+    expect(await codeOfAsync(QmpClient.connect(server.path, { log, timeoutMs: 50 }))).toBe('ERR_TIMEOUT');
   });
 
   it('gives up with ERR_TIMEOUT when negotiation is never answered', async () => {
     server = await startFakeQmp(() => {}, { capabilities: 'silent' });
-    expect(await codeOf(QmpClient.connect(server.path, { log, timeoutMs: 50 }))).toBe('ERR_TIMEOUT');
+    expect(await codeOfAsync(QmpClient.connect(server.path, { log, timeoutMs: 50 }))).toBe('ERR_TIMEOUT');
   });
 
   it('reports a missing socket as ERR_CONNECT with the ENOENT cause', async () => {
@@ -184,7 +177,7 @@ describe('QmpClient', () => {
 
   it('reports a hang-up during the greeting as ERR_QMP_DISCONNECTED', async () => {
     server = await startFakeQmp(() => {}, { greeting: null });
-    const result = codeOf(QmpClient.connect(server.path, { log, timeoutMs: 2000 }));
+    const result = codeOfAsync(QmpClient.connect(server.path, { log, timeoutMs: 2000 }));
     await new Promise((r) => setTimeout(r, 20));
     await server.close();
     server = undefined;

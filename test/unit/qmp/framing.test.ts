@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QmpFramer, encodeQmpMessage } from '../../../agent/qmp/index.js';
-import { isXepaError } from '../../../agent/protocol/index.js';
+import { codeOf } from '../../support/error-code.js';
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isXepaError(err) ? err.code : 'not a XepaError';
-  }
-  return undefined;
-}
 
 describe('QmpFramer', () => {
   it('returns one object per CRLF-terminated line', () => {

@@ -5,6 +5,7 @@ import { isXepaError } from '../../../agent/protocol/index.js';
 import { type VfioDeps, bindToVfio, journalPath, restoreJournal, restoreLeftovers } from '../../../agent/vfio/index.js';
 import { type FakeHostTree, type FakePciDevice, buildFakeHost, pciDevice } from '../host/fake-sysfs.js';
 import { FakeKernelSysfs } from './fake-kernel.js';
+import { codeOfAsync } from '../../support/error-code.js';
 
 const log = pino({ level: 'silent' });
 let host: FakeHostTree | undefined;
@@ -28,14 +29,6 @@ async function setup(o: { vfioLoaded?: boolean; devices?: FakePciDevice[]; dev?:
   return { k, deps };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return isXepaError(err) ? err.code : `not a XepaError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 describe('bindToVfio', () => {
   it('binds by driver_override, unbind and drivers_probe, never new_id, and the group node appears', async () => {
@@ -86,7 +79,7 @@ describe('bindToVfio', () => {
     deps.modprobe = async () => {
       throw new Error('modprobe: FATAL: Module vfio-pci not found');
     };
-    expect(await codeOf(bindToVfio(deps, 'job-1', [{ bdf: '0000:01:00.0', group: 7 }]))).toBe('ERR_VFIO_BIND');
+    expect(await codeOfAsync(bindToVfio(deps, 'job-1', [{ bdf: '0000:01:00.0', group: 7 }]))).toBe('ERR_VFIO_BIND');
     expect(k.writes.filter((w) => w.startsWith('bus/pci/devices/0000:01:00.0/driver/'))).toEqual([]);
     expect(await k.driverOf('0000:01:00.0')).toBe('nvme');
     expect(existsSync(journalPath(deps.stateDir, 'job-1'))).toBe(false);
@@ -94,7 +87,7 @@ describe('bindToVfio', () => {
 
   it('refuses to bind a PCI bridge', async () => {
     const { k, deps } = await setup();
-    expect(await codeOf(bindToVfio(deps, 'job-1', [{ bdf: '0000:00:01.0', group: 7 }]))).toBe('ERR_VFIO_BIND');
+    expect(await codeOfAsync(bindToVfio(deps, 'job-1', [{ bdf: '0000:00:01.0', group: 7 }]))).toBe('ERR_VFIO_BIND');
     expect(k.writes).toEqual([]);
   });
 

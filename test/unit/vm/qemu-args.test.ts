@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildQemuArgs, escapeQemuOpt, type VmSpec } from '../../../agent/vm/index.js';
-import { isXepaError } from '../../../agent/protocol/index.js';
+import { codeOf } from '../../support/error-code.js';
 
 const base: VmSpec = {
   name: 'job1',
@@ -25,14 +25,6 @@ const COMMON_TAIL = [
   '-mon', 'chardev=qmp,mode=control',
 ];
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isXepaError(err) ? err.code : 'not a XepaError';
-  }
-  return undefined;
-}
 
 describe('buildQemuArgs', () => {
   it('builds a BIOS VM under KVM with the default CPU, an ISO and one virtio disk, disk first', () => {

@@ -3,8 +3,9 @@ import net from 'node:net';
 import type WebSocket from 'ws';
 
 // The raw-tunnel half of the console benchmark: an upstream that speaks just enough RFB (3.8, security None) to
-// get past the proxies' handshake handling, then blasts bytes down ('D' + u64 size) or sinks them ('U' + u64
-// size, acknowledged with one byte 'K'), and the client side of both over a WebSocket or a socket.
+// get past the proxies' handshake handling, then blasts bytes down ('D' + u64 size), sinks them ('U' + u64
+// size, acknowledged with one byte 'K') or echoes them ('E' + u64 ignored), and the client side over a
+// WebSocket or a socket.
 
 const SERVER_INIT = (() => {
   const b = Buffer.alloc(24 + 5);
@@ -32,7 +33,7 @@ export async function startBlastServer(path: string): Promise<BlastServer> {
     s.on('error', () => s.destroy());
     s.write('RFB 003.008\n');
     let got = Buffer.alloc(0);
-    let phase: 'handshake' | 'sink' = 'handshake';
+    let phase: 'handshake' | 'sink' | 'echo' = 'handshake';
     let left = 0;
     s.on('data', (d: Buffer) => {
       if (phase === 'sink') {
@@ -40,6 +41,7 @@ export async function startBlastServer(path: string): Promise<BlastServer> {
         if (left <= 0) s.write('K');
         return;
       }
+      if (phase === 'echo') return void s.write(d);
       got = Buffer.concat([got, d]);
       if (got.length >= 12 && got.length - d.length < 12) s.write(Buffer.from([1, 1]));
       if (got.length >= 13 && got.length - d.length < 13) s.write(Buffer.from([0, 0, 0, 0]));
@@ -48,6 +50,11 @@ export async function startBlastServer(path: string): Promise<BlastServer> {
       const cmd = String.fromCharCode(got[14]!);
       const size = Number(got.readBigUInt64BE(15));
       const rest = got.length - 23;
+      if (cmd === 'E') {
+        phase = 'echo';
+        if (rest > 0) s.write(got.subarray(23));
+        return;
+      }
       if (cmd === 'U') {
         phase = 'sink';
         left = size - rest;
@@ -126,12 +133,30 @@ export function blastHandshake(link: BlastLink): Promise<{ take(fn: (b: Buffer) 
   });
 }
 
-const command = (c: 'D' | 'U', size: number): Buffer => {
+const command = (c: 'D' | 'U' | 'E', size: number): Buffer => {
   const b = Buffer.alloc(9);
   b.write(c, 0, 'latin1');
   b.writeBigUInt64BE(BigInt(size), 1);
   return b;
 };
+
+// Sends one byte at a time and waits for its echo, `n` times; resolves with each round trip in ms.
+export async function blastEcho(link: BlastLink, n: number): Promise<number[]> {
+  const s = await blastHandshake(link);
+  let back: (() => void) | undefined;
+  s.take(() => back?.());
+  await link.send(command('E', 0));
+  const rtt: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      back = resolve;
+      void link.send(Buffer.from([i & 0xff]));
+    });
+    rtt.push(performance.now() - t0);
+  }
+  return rtt;
+}
 
 // Downloads `size` bytes through the link after the handshake; resolves when all have arrived.
 export async function blastDown(link: BlastLink, size: number): Promise<void> {

@@ -29,6 +29,8 @@ export interface LabOptions {
   accel?: 'auto' | 'kvm' | 'tcg';
   // Extra agent configuration merged into /etc/xepa/agent.json.
   agentConfig?: Record<string, unknown>;
+  // Another rescue image than the default (e.g. ensureOpenrcRescueImage, the OpenRC variant).
+  image?: (opts: { log: (line: string) => void }) => Promise<RescueImage>;
 }
 
 // The lab gives the agent's KVM probe this long (its default of 20 s is too short nested in TCG, ~30 s here)
@@ -65,7 +67,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const t0 = Date.now();
-    const image = await ensureRescueImage({ log: (l) => report(l) });
+    const image = await (o.image ?? ensureRescueImage)({ log: (l) => report(l) });
     report(`rescue image ${image.key}: ${image.cached ? 'cached' : 'built'} (build took ${image.buildSeconds.toFixed(1)} s, ` +
       `${(image.sizeBytes / 2 ** 20).toFixed(1)} MiB); ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const keyDir = join(work, 'controller');

@@ -28,6 +28,9 @@ export interface OuterVmSpec {
   controlSocket: string; // unix socket of the lab shell (virtio-serial port "xepa.lab")
   guestForwards?: readonly GuestForward[];
   extraAppend?: string;
+  // Network boot instead of -kernel/-initrd: SeaBIOS runs the NIC's iPXE ROM, which takes its boot file from QEMU's
+  // DHCP (an http:// URL, reached through a guest forward; restrict=on keeps everything else unreachable).
+  netboot?: { bootfile: string };
 }
 
 // Slots on the root complex (bus 00): the bridge's root port, the control port, the first disk, and the NIC when it
@@ -74,7 +77,7 @@ export function buildOuterVmArgs(spec: OuterVmSpec): string[] {
     '-device', 'intel-iommu,intremap=on,caching-mode=on',
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-serial', 'stdio',
-    '-kernel', spec.kernel, '-initrd', spec.initrd, '-append', append,
+    ...(spec.netboot ? ['-boot', 'n'] : ['-kernel', spec.kernel, '-initrd', spec.initrd, '-append', append]),
     '-device', `virtio-serial-pci,id=vser,bus=pcie.0,addr=${hex(CONTROL_ADDR)}`,
     '-chardev', `socket,id=labctl,path=${e(spec.controlSocket)},server=on,wait=off`,
     '-device', 'virtserialport,bus=vser.0,chardev=labctl,name=xepa.lab',
@@ -87,9 +90,11 @@ export function buildOuterVmArgs(spec: OuterVmSpec): string[] {
     if (g.cmd.includes(',')) throw new Error(`guest forward command must not contain a comma: ${g.cmd}`);
     return `,guestfwd=tcp:${g.guestAddr}:${g.guestPort}-cmd:${g.cmd}`;
   });
-  const netdev = `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.agentHostPort}-:${spec.agentGuestPort ?? 7443}${fwd.join('')}`;
+  const boot = spec.netboot ? `,bootfile=${e(spec.netboot.bootfile)}` : '';
+  const netdev = `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.agentHostPort}-:${spec.agentGuestPort ?? 7443}${fwd.join('')}${boot}`;
   args.push('-netdev', netdev);
-  args.push('-device', `virtio-net-pci,netdev=mgmt,romfile=,${placement(layout.nic)}`);
+  // The NIC's option ROM (QEMU's iPXE) only when it boots from the network.
+  args.push('-device', `virtio-net-pci,netdev=mgmt,${spec.netboot ? '' : 'romfile=,'}${placement(layout.nic)}`);
   spec.disks.forEach((d, i) => {
     const at = layout.disks[i]!;
     args.push('-drive', `file=${e(d.file)},if=none,id=nvm${i},format=raw,cache=writeback`);

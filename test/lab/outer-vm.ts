@@ -27,6 +27,9 @@ export interface OuterVmOptions {
   memoryMiB?: number; // default 2560
   guestForwards?: readonly GuestForward[];
   bootTimeoutMs?: number; // until the agent answers; default 180 s
+  // Network boot through the NIC's iPXE (see OuterVmSpec.netboot); the boot initrd is still written to
+  // workDir/initrd.img first, for the test's HTTP server to hand out.
+  netboot?: { bootfile: string };
   log?: (line: string) => void;
   spawn?: typeof childProcess.spawn;
 }
@@ -71,6 +74,7 @@ export async function startOuterVm(o: OuterVmOptions): Promise<OuterVm> {
   const args = buildOuterVmArgs({
     kernel: o.image.kernel, initrd, memoryMiB: o.memoryMiB ?? 2560, disks, agentHostPort: port, controlSocket,
     ...(o.guestForwards ? { guestForwards: o.guestForwards } : {}),
+    ...(o.netboot ? { netboot: o.netboot } : {}),
   });
   const started = Date.now();
   const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });

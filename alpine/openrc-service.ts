@@ -45,6 +45,11 @@ start_pre() {
 \t\teerror "\${XEPA_BUNDLE} is missing"
 \t\treturn 1
 \tfi
+\t# Older OpenRC (Debian 12's 0.45) cannot pipe output to a logger: keep the log file there, without syslog.
+\tif ! grep -qs -- 'stdout-logger' "\${RC_LIBEXECDIR}/sh/supervise-daemon.sh"; then
+\t\toutput_log="\${XEPA_LOG}"
+\t\terror_log="\${XEPA_LOG}"
+\tfi
 \tcheckpath -d -m 0700 -o root:root ${RESCUE_PATHS.stateDir}
 \tcheckpath -f -m 0640 -o root:root "\${XEPA_LOG}"
 }

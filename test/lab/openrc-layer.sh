@@ -61,14 +61,6 @@ build() {
   # (the lab's boot overlay puts the agent in /opt/xepa).
   install -m 0755 "$art/xepa-agent.initd" "$R/etc/init.d/xepa-agent"
   install -m 0644 "$art/xepa-agent.confd" "$R/etc/conf.d/xepa-agent"
-  # Debian's OpenRC 0.45 supervise-daemon has no output_logger/error_logger (Alpine's newer OpenRC has): without
-  # these settings the agent's output would be dropped. Set in conf.d, the operator's file, as an operator would.
-  cat >> "$R/etc/conf.d/xepa-agent" <<'EOF'
-
-# Lab (Debian's OpenRC 0.45: supervise-daemon cannot pipe to a logger): write the log file directly.
-output_log="${XEPA_LOG:-/var/log/xepa-agent.log}"
-error_log="${XEPA_LOG:-/var/log/xepa-agent.log}"
-EOF
   # Quiet Debian's LSB shims (insserv.conf) and the uucp group its checkpath of /run/lock wants.
   : > "$R/etc/insserv.conf"
   printf 'root:x:0:\nuucp:x:10:\n' > "$R/etc/group"

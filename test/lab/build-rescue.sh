@@ -14,13 +14,13 @@ PACKAGES="busybox-static kmod qemu-system-x86 qemu-system-data seabios ipxe-qemu
 # Tools the agent runs on a rescue system: sfdisk (partition-table backup before every install) is required; the
 # others serve optional features (answer media, UEFI boot entries, disk images) and go in when installed here.
 TOOLS="sfdisk"
-OPTIONAL_PACKAGES="xorriso mtools efibootmgr qemu-utils"
+OPTIONAL_PACKAGES="xorriso mtools efibootmgr qemu-utils ovmf"
 OPTIONAL_TOOLS="xorriso mcopy mformat mdir mmd efibootmgr qemu-img"
 # The Node that runs the tests goes in (any install: Debian, NodeSource, a tarball); its version and size are keyed.
 NODE_BIN=$(command -v node || true)
 # Kernel modules loaded at boot or by the agent, with their dependency closures (modprobe --show-depends).
 MODULES="virtio_pci virtio_net virtio_blk virtio_scsi virtio_console virtio_rng vmxnet3 kvm kvm_amd kvm_intel vfio vfio_iommu_type1
-  vfio_virqfd vfio-pci-core vfio-pci irqbypass tun loop nvme sd_mod ahci"
+  vfio_virqfd vfio-pci-core vfio-pci irqbypass tun loop nvme sd_mod ahci efivarfs vfat nls_cp437 nls_iso8859-1 nls_utf8"
 QEMU_MODDIR=/usr/lib/x86_64-linux-gnu/qemu
 
 say() { echo "build-rescue: $*" >&2; }
@@ -128,6 +128,8 @@ build() {
     [ -e "/usr/share/qemu/$m" ] && cp -aL "/usr/share/qemu/$m" "$R/usr/share/qemu/"
   done
   [ -e /usr/share/misc/pci.ids ] && put /usr/share/misc/pci.ids
+  # UEFI for the installer VM (when the server boots with UEFI): Debian's plain 4M OVMF pair, when installed.
+  for m in OVMF_CODE_4M.fd OVMF_VARS_4M.fd; do [ -e "/usr/share/OVMF/$m" ] && put "/usr/share/OVMF/$m"; done
   for m in $TOOLS; do put_with_libs "$(command -v "$m")" "/usr/sbin/$m"; done
   for m in $OPTIONAL_TOOLS; do command -v "$m" > /dev/null && put_with_libs "$(command -v "$m")" "/usr/bin/$m"; done
 
@@ -183,6 +185,12 @@ say() { echo "XEPA-LAB: $*" > /dev/console; }
 say "init up after $(cut -d' ' -f1 /proc/uptime) s, kernel $(uname -r)"
 hostname xepa-lab
 for m in virtio_pci virtio_net vmxnet3; do modprobe -q "$m"; done
+# A UEFI boot: the firmware's variables (efibootmgr) through efivarfs; vfat for ESPs.
+if [ -d /sys/firmware/efi ]; then
+  modprobe -q efivarfs
+  mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null || say "cannot mount efivarfs"
+  for m in vfat nls_cp437 nls_iso8859-1; do modprobe -q "$m"; done
+fi
 modprobe -q kvm_amd || modprobe -q kvm_intel || say "no KVM module loads (no SVM/VMX): the agent will use TCG"
 [ -f /etc/xepa/lab.env ] && . /etc/xepa/lab.env
 ip link set lo up

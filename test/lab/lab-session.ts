@@ -10,7 +10,7 @@ import { runCli } from '../../controller/cli/main.js';
 import { serveFile } from '../../controller/demo/file-server.js';
 import { captureOutput } from '../support/capture.js';
 import { requireBundle } from '../support/paths.js';
-import type { GuestForward } from './outer-vm-args.js';
+import type { GuestForward, UefiFirmware } from './outer-vm-args.js';
 import { startOuterVm, type LabDiskSpec, type OuterVm } from './outer-vm.js';
 import { LabFlake, withReportedRetries } from './reported-retry.js';
 import { ensureRescueImage, type RescueImage } from './rescue-image.js';
@@ -31,6 +31,10 @@ export interface LabOptions {
   agentConfig?: Record<string, unknown>;
   // Another rescue image than the default (e.g. ensureOpenrcRescueImage, the OpenRC variant).
   image?: (opts: { log: (line: string) => void }) => Promise<RescueImage>;
+  // The served test ISO's firmware (ensureTestIso): 'both' adds UEFI GRUB to the ISO and the system image.
+  isoFirmware?: 'bios' | 'both';
+  // Boot the server with UEFI: OVMF code + a VARS file (copied by the caller; kept across boots = the NVRAM).
+  uefi?: UefiFirmware;
 }
 
 // The lab gives the agent's KVM probe this long (its default of 20 s is too short nested in TCG, ~30 s here)
@@ -78,7 +82,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     let isoUrl: string | undefined;
     const guestForwards: GuestForward[] = [];
     if (o.serveIso) {
-      iso = await ensureTestIso({ log: (l) => report(l) });
+      iso = await ensureTestIso({ log: (l) => report(l), ...(o.isoFirmware ? { firmware: o.isoFirmware } : {}) });
       const server = await serveFile(iso.iso);
       cleanups.push(() => server.close());
       const port = new URL(server.url).port;
@@ -92,7 +96,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       const workDir = join(work, `boot-${attempt}`);
       await fsp.mkdir(workDir);
       const booted = await startOuterVm({
-        image, workDir, disks: o.disks, guestForwards, log: report,
+        image, workDir, disks: o.disks, guestForwards, log: report, ...(o.uefi ? { uefi: o.uefi } : {}),
         overlay: {
           agentBundle: requireBundle(),
           agentConfig: {

@@ -31,6 +31,16 @@ export interface OuterVmSpec {
   // Network boot instead of -kernel/-initrd: SeaBIOS runs the NIC's iPXE ROM, which takes its boot file from QEMU's
   // DHCP (an http:// URL, reached through a guest forward; restrict=on keeps everything else unreachable).
   netboot?: { bootfile: string };
+  // UEFI instead of SeaBIOS: OVMF's code (read-only) and a VARS file of this server (its NVRAM, kept across boots).
+  uefi?: UefiFirmware;
+  // Boot from the disks by the firmware alone: no -kernel/-initrd/-append (the installed system's first boot).
+  diskBoot?: boolean;
+}
+
+// OVMF as two pflash chips: the shared code and this server's own variable store.
+export interface UefiFirmware {
+  code: string;
+  vars: string;
 }
 
 // Slots on the root complex (bus 00): the bridge's root port, the control port, the first disk, and the NIC when it
@@ -77,7 +87,10 @@ export function buildOuterVmArgs(spec: OuterVmSpec): string[] {
     '-device', 'intel-iommu,intremap=on,caching-mode=on',
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-serial', 'stdio',
-    ...(spec.netboot ? ['-boot', 'n'] : ['-kernel', spec.kernel, '-initrd', spec.initrd, '-append', append]),
+    ...(spec.uefi
+      ? ['-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${e(spec.uefi.code)}`, '-drive', `if=pflash,format=raw,unit=1,file=${e(spec.uefi.vars)}`]
+      : []),
+    ...(spec.netboot ? ['-boot', 'n'] : spec.diskBoot ? [] : ['-kernel', spec.kernel, '-initrd', spec.initrd, '-append', append]),
     '-device', `virtio-serial-pci,id=vser,bus=pcie.0,addr=${hex(CONTROL_ADDR)}`,
     '-chardev', `socket,id=labctl,path=${e(spec.controlSocket)},server=on,wait=off`,
     '-device', 'virtserialport,bus=vser.0,chardev=labctl,name=xepa.lab',

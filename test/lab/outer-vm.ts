@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { XepaError } from '../../agent/protocol/errors.js';
 import { fetchAgentIdentity } from '../../controller/client/index.js';
 import { writeBootInitrd, type BootOverlay } from './boot-overlay.js';
-import { buildOuterVmArgs, type GuestForward, type OuterDisk } from './outer-vm-args.js';
+import { buildOuterVmArgs, type GuestForward, type OuterDisk, type UefiFirmware } from './outer-vm-args.js';
 import { openLabShell, type LabShell } from './lab-shell.js';
 import type { RescueImage } from './rescue-image.js';
 
@@ -30,6 +30,8 @@ export interface OuterVmOptions {
   // Network boot through the NIC's iPXE (see OuterVmSpec.netboot); the boot initrd is still written to
   // workDir/initrd.img first, for the test's HTTP server to hand out.
   netboot?: { bootfile: string };
+  // UEFI (OVMF code + this server's VARS file) instead of SeaBIOS; the kernel is still given with -kernel.
+  uefi?: UefiFirmware;
   log?: (line: string) => void;
   spawn?: typeof childProcess.spawn;
 }
@@ -75,6 +77,7 @@ export async function startOuterVm(o: OuterVmOptions): Promise<OuterVm> {
     kernel: o.image.kernel, initrd, memoryMiB: o.memoryMiB ?? 2560, disks, agentHostPort: port, controlSocket,
     ...(o.guestForwards ? { guestForwards: o.guestForwards } : {}),
     ...(o.netboot ? { netboot: o.netboot } : {}),
+    ...(o.uefi ? { uefi: o.uefi } : {}),
   });
   const started = Date.now();
   const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -55,9 +55,12 @@ describe('consoles of a running install job (bundled agent, test ISO)', () => {
         },
       });
       await running;
-      const pause = await ctx.open('qmp', { path: '/v1/qmp', subprotocols: ['xepa'] });
-      await runQmpCommand(pause, 'stop');
-      pause.close();
+      const qmp = async (command: string): Promise<void> => {
+        const ws = await ctx.open('qmp', { path: '/v1/qmp', subprotocols: ['xepa'] });
+        await runQmpCommand(ws, command);
+        ws.close();
+      };
+      await qmp('stop');
 
       const status = await ctx.open('qmp', { path: '/v1/qmp', query: { job: job.id }, subprotocols: ['xepa'] });
       expect(await runQmpCommand(status, 'query-status')).toMatchObject({ status: 'paused', running: false });
@@ -72,17 +75,28 @@ describe('consoles of a running install job (bundled agent, test ISO)', () => {
       const shot = await readScreenshot(await ctx.open('vnc:view', { path: '/v1/screendump', subprotocols: ['xepa'] }));
       expect(shot.png.subarray(1, 4).toString('latin1')).toBe('PNG');
 
-      const serial = await ctx.open('serial', { path: '/v1/serial/0' });
-      const first = new Promise<Buffer>((r) => serial.once('message', (d: Buffer) => r(d)));
-      serial.resume();
-      // GRUB and the kernel have printed on COM1 before anyone looked: the scrollback brings it.
-      expect((await first).toString('latin1').length).toBeGreaterThan(0);
-
-      const resume = await ctx.open('qmp', { path: '/v1/qmp', subprotocols: ['xepa'] });
-      await runQmpCommand(resume, 'cont');
-      resume.close();
+      // A first serial viewer from the start; once the installer has printed, pause again and bring a late one:
+      // its first message (the scrollback) holds what was printed before it came.
+      const early = await ctx.open('serial', { path: '/v1/serial/0' });
+      let earlyText = '';
+      let onLine: () => void = () => undefined;
+      const sawInstaller = new Promise<void>((r) => (onLine = r));
+      early.on('message', (d: Buffer) => {
+        earlyText += d.toString('latin1');
+        if (earlyText.includes('XEPA-INSTALLER: kernel')) onLine();
+      });
+      early.resume();
+      await qmp('cont');
+      await sawInstaller;
+      await qmp('stop');
+      const late = await ctx.open('serial', { path: '/v1/serial/0' });
+      const scrollback = new Promise<Buffer>((r) => late.once('message', (d: Buffer) => r(d)));
+      late.resume();
+      expect((await scrollback).toString('latin1')).toContain('XEPA-INSTALLER: kernel');
+      late.close();
+      await qmp('cont');
       await finished;
-      serial.close();
+      early.close();
       expect(states.at(-1)).toBe('done');
       const gone = (await ctx.open('vnc', { path: '/v1/vnc', query: { job: job.id } }).catch((e: unknown) => e)) as { code?: string };
       expect(gone.code).toBe('ERR_JOB_STATE');

@@ -1,0 +1,134 @@
+// Issue 8 in the lab: the server boots with UEFI (OVMF, its own VARS file = its NVRAM); an install passes its NVMe
+// through to an installer VM (on OVMF too) that writes a UEFI system; `xepa finish` makes the boot entry on the
+// server's firmware; then the server, rebooted by its firmware alone (no CD, no -kernel, the same VARS), boots the
+// installed system from its NVMe.
+import * as childProcess from 'node:child_process';
+import { copyFileSync, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FinishReport } from '../../agent/protocol/index.js';
+import { firstDifference, isZeroed } from './host-disk.js';
+import { describeRun, runInstall, type InstallRun } from './job-run.js';
+import { startLab, type Lab, type LabOptions } from './lab-session.js';
+import { buildOuterVmArgs, type UefiFirmware } from './outer-vm-args.js';
+import { LabFlake, withReportedRetries } from './reported-retry.js';
+
+const TARGET = 'XEPA-LAB-UEFI';
+const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+const INSTALL_DEADLINE_MS = 360_000;
+const FIRST_BOOT_TIMEOUT_MS = 180_000;
+
+describe.skipIf(!existsSync(OVMF_CODE) || !existsSync(OVMF_VARS))('the lab server on UEFI: install, finish, first boot from its NVMe', () => {
+  const nvram = mkdtempSync(join(tmpdir(), 'xepa-lab-nvram-'));
+  const uefi: UefiFirmware = { code: OVMF_CODE, vars: join(nvram, 'OVMF_VARS.fd') };
+  const options: LabOptions = { name: 'uefi', serveIso: true, isoFirmware: 'both', uefi, disks: [{ serial: TARGET, sizeMiB: 256 }] };
+  let lab: Lab;
+
+  beforeAll(async () => {
+    copyFileSync(OVMF_VARS, uefi.vars);
+    lab = await startLab(options);
+  });
+  afterAll(async () => {
+    await lab?.stop();
+    rmSync(nvram, { recursive: true, force: true });
+  });
+
+  it('writes a UEFI system through vfio-pci, makes its boot entry with finish, and the server boots it by firmware alone', async () => {
+    const t0 = Date.now();
+    // The server booted with UEFI: the plan says so, and the firmware's variables are reachable.
+    expect((await lab.vm.shell.run('[ -d /sys/firmware/efi/efivars ] && ls /sys/firmware/efi/efivars | grep -c .', 15_000)).output.trim()).toMatch(/^[1-9]/);
+    const args = ['--iso-url', lab.isoUrl!, '--sha256', lab.iso!.sha256, '--disk', `serial=${TARGET}`, '--passthrough', 'vfio', '--memory', '256'];
+    const plan = await lab.cli('plan', ...args, '--json');
+    expect(plan.code, plan.err).toBe(0);
+    expect(plan.out).toMatch(/"uefi"/);
+
+    const diskFile = (): string => lab.vm.disks[0]!.file;
+    const { value: run, failures } = await withReportedRetries('UEFI install through vfio-pci', 2, lab.report, async (attempt) => {
+      if (attempt > 1) await lab.vm.shell.check(`dd if=/dev/zero of=/dev/nvme0n1 bs=1M count=32 conv=fsync 2>/dev/null; sync`, 60_000);
+      expect(await isZeroed(diskFile(), 1 << 20)).toBe(true);
+      const r: InstallRun = await runInstall(lab, args, INSTALL_DEADLINE_MS);
+      lab.report(describeRun(r));
+      const last = r.events.at(-1);
+      const failure = `${describeRun(r)}: ${last?.message ?? ''}`;
+      if (r.timedOut || (last?.detail?.error as { code?: string } | undefined)?.code === 'ERR_QEMU_EXIT') throw new LabFlake(failure);
+      if (r.code !== 0) throw new Error(failure);
+      const diff = await firstDifference(diskFile(), lab.iso!.systemImage);
+      if (diff !== undefined) throw new LabFlake(`job ${r.job} ended done but the disk differs from the system image at byte ${diff}`);
+      return r;
+    });
+    lab.report(`install round trip ${run.seconds.toFixed(1)} s (${failures.length} retries)`);
+    const messages = run.events.map((e) => `${e.state}: ${e.message}`).join('\n');
+    expect(messages).toMatch(/running: installer running under (KVM|TCG)/);
+    lab.report(`installer VM: ${/installer running under [^\n]*/.exec(messages)?.[0] ?? '?'}`);
+
+    // finish: the boot entry on the server's own firmware (efibootmgr against OVMF's NVRAM inside the outer VM).
+    const before = (await lab.vm.shell.check('efibootmgr -v', 30_000)).trim();
+    const t1 = Date.now();
+    const fin = await lab.cli('finish', run.job, '--json');
+    lab.report(`finish took ${((Date.now() - t1) / 1000).toFixed(1)} s (exit ${fin.code}): ${fin.out.trim()} ${fin.err.trim()}`);
+    expect(fin.code, fin.err).toBe(0);
+    const report = FinishReport.parse(JSON.parse(fin.out.trim().split('\n').at(-1)!));
+    expect(report.steps.find((s) => s.step === 'efi')).toMatchObject({ status: 'ok' });
+    const after = (await lab.vm.shell.check('efibootmgr -v', 30_000)).trim();
+    lab.report(`efibootmgr -v before finish:\n${before}\nafter:\n${after}`);
+    const added = after.split('\n').filter((l) => /^Boot[0-9A-F]{4}/.test(l) && !before.includes(l));
+    expect(added.length).toBe(1);
+    expect(added[0]!).toMatch(/\\EFI\\/i);
+    const num = /^Boot([0-9A-F]{4})/.exec(added[0]!)![1]!;
+    expect(/^BootOrder:\s*(\S+)/m.exec(after)?.[1]?.split(',')[0]).toBe(num);
+    await lab.stop();
+
+    // The server reboots without the CD and without -kernel: OVMF with the same VARS boots the NVMe.
+    const t2 = Date.now();
+    const banner = await bootByFirmware(uefi, diskFile(), lab.iso!.marker, join(nvram, 'first-boot.log'));
+    lab.report(`first boot by firmware: ${banner} after ${((Date.now() - t2) / 1000).toFixed(1)} s; whole scenario ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(banner).toContain(lab.iso!.marker);
+  }, 1_800_000);
+});
+
+// Boots the server's disk by firmware alone (OVMF + VARS, no kernel, no CD) and resolves with the console line
+// holding `marker`; rejects on timeout with the console's tail.
+async function bootByFirmware(uefi: UefiFirmware, disk: string, marker: string, consoleLog: string): Promise<string> {
+  const args = buildOuterVmArgs({
+    kernel: '', initrd: '', memoryMiB: 1024, disks: [{ serial: TARGET, file: disk }], agentHostPort: await freePort(),
+    controlSocket: join(consoleLog, '..', 'first-boot.sock'), uefi, diskBoot: true,
+  });
+  const child = childProcess.spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const file = createWriteStream(consoleLog);
+  let text = '';
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${marker} within ${FIRST_BOOT_TIMEOUT_MS} ms; console:\n${text.slice(-2000)}`)), FIRST_BOOT_TIMEOUT_MS);
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        file.write(chunk);
+        text += chunk;
+        const line = text.split('\n').find((l) => l.includes(marker));
+        if (line) {
+          clearTimeout(timer);
+          resolve(line.trim());
+        }
+      });
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => file.write(`[qemu stderr] ${chunk}`));
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`QEMU exited (${code}) before ${marker}; console:\n${text.slice(-2000)}`));
+      });
+    });
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    file.end();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}

@@ -1,6 +1,7 @@
-import { MAX_CONTROL_MESSAGE, XepaError, fromWireError, WireError } from '../../agent/protocol/index.js';
+import { MAX_CONTROL_MESSAGE, XepaError } from '../../agent/protocol/index.js';
 import WebSocket from 'ws';
 import { connectPinned, parseAgentUrl } from './pinned-tls.js';
+import { rejectOnUpgradeRefusal } from './upgrade-refusal.js';
 
 /** How to open one control connection. */
 export interface OpenControlOptions {
@@ -9,9 +10,6 @@ export interface OpenControlOptions {
   token: string;
   timeoutMs?: number; // TLS + upgrade, default 10 s
 }
-
-const statusCode = (status: number): 'ERR_UNAUTHORIZED' | 'ERR_FORBIDDEN' | 'ERR_NOT_FOUND' | 'ERR_BAD_REQUEST' | 'ERR_CONNECT' =>
-  status === 401 ? 'ERR_UNAUTHORIZED' : status === 403 ? 'ERR_FORBIDDEN' : status === 404 ? 'ERR_NOT_FOUND' : status === 400 ? 'ERR_BAD_REQUEST' : 'ERR_CONNECT';
 
 // Opens an authenticated WebSocket to /v1/control. The TLS pin is checked first, on a socket that has carried
 // nothing yet; only then is the upgrade request (with the token) written on it. A refused upgrade becomes the
@@ -29,22 +27,7 @@ export async function openControlSocket(o: OpenControlOptions): Promise<WebSocke
       maxPayload: MAX_CONTROL_MESSAGE,
       handshakeTimeout: timeoutMs,
     });
-    ws.once('unexpected-response', (req, res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        req.destroy();
-        socket.destroy();
-        let err = new XepaError(statusCode(res.statusCode ?? 0), `agent refused the connection: HTTP ${res.statusCode}`);
-        try {
-          const w = WireError.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          if (w.success) err = fromWireError(w.data);
-        } catch {
-          // not JSON: keep the status-derived error
-        }
-        reject(err);
-      });
-    });
+    rejectOnUpgradeRefusal(ws, socket, 'the connection', reject);
     ws.once('open', () => {
       ws.removeAllListeners('error');
       ws.on('error', () => undefined); // the owner watches 'close', which always follows an error

@@ -7,3 +7,4 @@ export type { AgentAddress, PinnedConnectOptions } from './pinned-tls.js';
 export { openControlSocket } from './control-socket.js';
 export type { OpenControlOptions } from './control-socket.js';
 export { JobFollowers } from './job-followers.js';
+export { rejectOnUpgradeRefusal } from './upgrade-refusal.js';

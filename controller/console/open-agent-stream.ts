@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
-import { XepaError, WireError, fromWireError } from '../../agent/protocol/index.js';
-import { connectPinned, parseAgentUrl } from '../client/index.js';
+import { XepaError } from '../../agent/protocol/index.js';
+import { connectPinned, parseAgentUrl, rejectOnUpgradeRefusal } from '../client/index.js';
 
 /** How to open one console stream on an agent. */
 export interface AgentStreamOptions {
@@ -21,9 +21,6 @@ export interface AgentStreamOptions {
 }
 
 const ZERO_MASK = (mask: Buffer): void => void mask.fill(0);
-
-const statusCode = (status: number): 'ERR_UNAUTHORIZED' | 'ERR_FORBIDDEN' | 'ERR_NOT_FOUND' | 'ERR_BAD_REQUEST' | 'ERR_UNAVAILABLE' | 'ERR_CONNECT' =>
-  status === 401 ? 'ERR_UNAUTHORIZED' : status === 403 ? 'ERR_FORBIDDEN' : status === 404 ? 'ERR_NOT_FOUND' : status === 400 ? 'ERR_BAD_REQUEST' : status === 503 ? 'ERR_UNAVAILABLE' : 'ERR_CONNECT';
 
 // Opens an authenticated WebSocket to one of the agent's console endpoints. The TLS pin is checked first, on a
 // socket that has carried nothing yet; only then is the upgrade request (with the token in the Authorization
@@ -48,22 +45,7 @@ export async function openAgentStream(o: AgentStreamOptions): Promise<WebSocket>
       handshakeTimeout: timeoutMs,
       ...(o.mask === 'random' ? {} : { generateMask: ZERO_MASK }),
     });
-    ws.once('unexpected-response', (req, res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        req.destroy();
-        socket.destroy();
-        let err = new XepaError(statusCode(res.statusCode ?? 0), `agent refused ${o.path}: HTTP ${res.statusCode}`);
-        try {
-          const w = WireError.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          if (w.success) err = fromWireError(w.data);
-        } catch {
-          // not JSON: keep the status-derived error
-        }
-        reject(err);
-      });
-    });
+    rejectOnUpgradeRefusal(ws, socket, o.path, reject);
     ws.once('open', () => {
       ws.pause(); // before the first data event (queued on nextTick), so no message is emitted unheard
       ws.removeAllListeners('error');

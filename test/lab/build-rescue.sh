@@ -132,6 +132,13 @@ build() {
   for m in OVMF_CODE_4M.fd OVMF_VARS_4M.fd; do [ -e "/usr/share/OVMF/$m" ] && put "/usr/share/OVMF/$m"; done
   for m in $TOOLS; do put_with_libs "$(command -v "$m")" "/usr/sbin/$m"; done
   for m in $OPTIONAL_TOOLS; do command -v "$m" > /dev/null && put_with_libs "$(command -v "$m")" "/usr/bin/$m"; done
+  # mtools converts names to the DOS code page (850, also 437) with iconv, whose glibc modules ldd cannot see:
+  # without them every m* command fails with "Error setting code page" / "Cannot initialize '::'".
+  if command -v mdir > /dev/null; then
+    for m in gconv-modules gconv-modules.cache gconv-modules.d IBM850.so IBM437.so; do
+      [ -e "/usr/lib/x86_64-linux-gnu/gconv/$m" ] && { mkdir -p "$R/usr/lib/x86_64-linux-gnu/gconv"; cp -aL "/usr/lib/x86_64-linux-gnu/gconv/$m" "$R/usr/lib/x86_64-linux-gnu/gconv/"; }
+    done
+  fi
 
   say "init and configuration"
   echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"

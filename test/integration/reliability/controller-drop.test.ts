@@ -12,7 +12,7 @@ import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../contro
 import { isTerminal, type JobEvent } from '../../../agent/protocol/index.js';
 import { startHarness, watchJob, type Harness } from './helpers/agent-harness.js';
 import { killStrays } from './helpers/processes.js';
-import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 
 // The controller's connection is cut in the middle of a real install (CLI -> TCP proxy -> agent bundle -> QEMU
 // TCG with the test ISO and a loop disk) and stays down until the job has ended. The job goes on without it; when

@@ -9,7 +9,7 @@ import { startHarness, watchJob, fakeIso, type Harness, type JobWatch } from './
 import { BOOT_MARKER, createBootDisk, type GuestAction } from './helpers/boot-disk.js';
 import { startFaultServer, type FaultServer } from './helpers/fault-server.js';
 import { canOpenExclusive, isAlive, pidsWithArg, killStrays } from './helpers/processes.js';
-import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
 
 // Faults around the VM, with real processes: the agent bundle, QEMU (TCG) booting a loop disk whose boot sector
 // halts, reboots or powers off, and a loopback HTTP server for the ISO (a small random file; the jobs boot their

@@ -1,8 +1,7 @@
 // Shared test fixtures for the agent API and controller client tests: a silent logger, a TLS identity,
-// controller keys, a fake job store with a complete handler table, and a cuttable TCP proxy.
+// controller keys, and a fake job store with a complete handler table (the cuttable TCP proxy is test/support/tcp-proxy.ts).
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -104,44 +103,4 @@ export class FakeJobs {
     };
     return { ...base, ...overrides };
   }
-}
-
-// A loopback TCP proxy in front of a port: cut() severs every connection (the server keeps running),
-// refuse(true) makes new connections fail at once, like an unreachable agent.
-export async function startProxy(targetPort: number): Promise<{ port: number; cut(): void; refuse(on: boolean): void; close(): Promise<void> }> {
-  const pairs = new Set<[Socket, Socket]>();
-  let refusing = false;
-  const server: Server = createServer((client) => {
-    if (refusing) return void client.destroy();
-    const upstream = connect(targetPort, '127.0.0.1');
-    const pair: [Socket, Socket] = [client, upstream];
-    pairs.add(pair);
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-      pairs.delete(pair);
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const cut = (): void => {
-    for (const [a, b] of pairs) {
-      a.destroy();
-      b.destroy();
-    }
-    pairs.clear();
-  };
-  return {
-    port,
-    cut,
-    refuse: (on) => void (refusing = on),
-    close: () => {
-      cut();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
 }

@@ -3,7 +3,8 @@ import type { JobEvent, JobState } from '../../../agent/protocol/index.js';
 import { IdempotencyCache } from '../../../agent/api/idempotency.js';
 import { startAgentServer, type AgentServer } from '../../../agent/api/server.js';
 import { connectAgent, type AgentClient, type ClientStatus, type ConnectAgentOptions } from '../../../controller/client/index.js';
-import { AGENT_ID, FakeJobs, controllerKeys, silentLog, startProxy, testIdentity, tokenFor } from '../api/fixtures.js';
+import { AGENT_ID, FakeJobs, controllerKeys, silentLog, testIdentity, tokenFor } from '../api/fixtures.js';
+import { startTcpProxy as startProxy } from '../../support/tcp-proxy.js';
 
 const keys = controllerKeys();
 let jobs: FakeJobs;

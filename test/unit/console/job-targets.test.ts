@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobConsoleTargets } from '../../../agent/console/index.js';
 import { JobManager, type JobRuntime, type VmExitInfo } from '../../../agent/jobs/index.js';
-import { InstallRequest, isXepaError, type Plan } from '../../../agent/protocol/index.js';
+import { InstallRequest, type Plan } from '../../../agent/protocol/index.js';
 import { QmpClient } from '../../../agent/qmp/index.js';
 import { silentLog } from '../api/fixtures.js';
 import { startFakeQmp, type FakeQmpServer } from '../qmp/fake-qmp-server.js';
+import { codeOf } from '../../support/error-code.js';
 
 const plan = (path: string): Plan => ({
   hash: 'h', disks: [{ path, name: 'x', sizeBytes: 1 << 26, via: 'raw' }],
@@ -15,14 +16,6 @@ const plan = (path: string): Plan => ({
 });
 const request = (path: string) => InstallRequest.parse({ iso: { url: 'http://127.0.0.1/x.iso', sha256: 'a'.repeat(64) }, disks: [{ path }] });
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return isXepaError(err) ? err.code : 'not a XepaError';
-  }
-  return undefined;
-};
 
 describe('console targets of the agent jobs', () => {
   let fake: FakeQmpServer;

@@ -3,16 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkQmpCommand } from '../../../agent/console/index.js';
-import { XepaError, isXepaError } from '../../../agent/protocol/index.js';
+import { XepaError } from '../../../agent/protocol/index.js';
+import { codeOf } from '../../support/error-code.js';
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return isXepaError(err) ? err.code : 'not a XepaError';
-  }
-  return undefined;
-};
 
 describe('QMP allow-list', () => {
   const root = mkdtempSync(join(tmpdir(), 'xepa-qmp-policy-'));

@@ -41,6 +41,15 @@ export const DEMO_PACKAGES: readonly string[] = [
   // (mtools and xorriso above build answer media; fdisk above gives sfdisk)
   'swtpm',
   'grub-efi-amd64-bin',
+  // finish writes UEFI boot entries with efibootmgr, and the lab's rescue image carries it (and qemu-img from
+  // qemu-utils above): every tool the lab copies into its images is required, never "optional"
+  'efibootmgr',
+  // programs the code and the tests spawn that a minimal Debian may lack: losetup and mount (loop disks of the demo
+  // and the tests), ip (network namespaces of the tests), openssl (test certificates)
+  'mount',
+  'util-linux',
+  'iproute2',
+  'openssl',
 ];
 
 // What ensureDebianPackages needs from the outside world.

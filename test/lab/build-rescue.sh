@@ -10,12 +10,13 @@ set -euo pipefail
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH="$PATH:/usr/sbin:/sbin"
 
 # Host packages whose files go into the image (their versions are part of the cache key).
-PACKAGES="busybox-static kmod qemu-system-x86 qemu-system-data seabios ipxe-qemu libc6 zstd cpio fdisk"
-# Tools the agent runs on a rescue system: sfdisk (partition-table backup before every install) is required; the
-# others serve optional features (answer media, UEFI boot entries, disk images) and go in when installed here.
-TOOLS="sfdisk"
-OPTIONAL_PACKAGES="xorriso mtools efibootmgr qemu-utils ovmf"
-OPTIONAL_TOOLS="xorriso mcopy mformat mdir mmd efibootmgr qemu-img"
+# Every one is required: a missing package stops the build here, naming it (xepa deps installs them all), rather
+# than leaving a feature out of the image and failing a lab scenario later.
+PACKAGES="busybox-static kmod qemu-system-x86 qemu-system-data seabios ipxe-qemu libc6 zstd cpio fdisk
+  xorriso mtools efibootmgr qemu-utils ovmf"
+# Tools the agent runs on a rescue system: sfdisk (partition-table backup before every install), xorriso and mtools
+# (answer media), efibootmgr (UEFI boot entries), qemu-img (disk images).
+TOOLS="sfdisk xorriso mcopy mformat mdir mmd efibootmgr qemu-img"
 # The Node that runs the tests goes in (any install: Debian, NodeSource, a tarball); its version and size are keyed.
 NODE_BIN=$(command -v node || true)
 # Kernel modules loaded at boot or by the agent, with their dependency closures (modprobe --show-depends).
@@ -34,10 +35,6 @@ check() {
   done
   for p in apt-get dpkg-deb depmod modprobe ldd; do command -v "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   [ -n "$NODE_BIN" ] || missing="$missing node"
-  for p in $OPTIONAL_PACKAGES; do
-    v=$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null | sed -n 's/^install ok installed //p')
-    versions="$versions $p=${v:-absent}"
-  done
   if [ -n "$missing" ]; then echo "MISSING_PACKAGES=${missing# }"; exit 2; fi
   echo "VERSIONS=${versions# } node=$("$NODE_BIN" --version)/$(stat -L -c %s "$NODE_BIN")"
 }
@@ -129,16 +126,19 @@ build() {
   done
   [ -e /usr/share/misc/pci.ids ] && put /usr/share/misc/pci.ids
   # UEFI for the installer VM (when the server boots with UEFI): Debian's plain 4M OVMF pair, when installed.
-  for m in OVMF_CODE_4M.fd OVMF_VARS_4M.fd; do [ -e "/usr/share/OVMF/$m" ] && put "/usr/share/OVMF/$m"; done
-  for m in $TOOLS; do put_with_libs "$(command -v "$m")" "/usr/sbin/$m"; done
-  for m in $OPTIONAL_TOOLS; do command -v "$m" > /dev/null && put_with_libs "$(command -v "$m")" "/usr/bin/$m"; done
+  for m in OVMF_CODE_4M.fd OVMF_VARS_4M.fd; do
+    [ -e "/usr/share/OVMF/$m" ] || die "/usr/share/OVMF/$m is missing (package ovmf)"
+    put "/usr/share/OVMF/$m"
+  done
+  for m in $TOOLS; do
+    command -v "$m" > /dev/null || die "$m is missing: run xepa deps"
+    put_with_libs "$(command -v "$m")" "/usr/sbin/$m"
+  done
   # mtools converts names to the DOS code page (850, also 437) with iconv, whose glibc modules ldd cannot see:
   # without them every m* command fails with "Error setting code page" / "Cannot initialize '::'".
-  if command -v mdir > /dev/null; then
-    for m in gconv-modules gconv-modules.cache gconv-modules.d IBM850.so IBM437.so; do
-      [ -e "/usr/lib/x86_64-linux-gnu/gconv/$m" ] && { mkdir -p "$R/usr/lib/x86_64-linux-gnu/gconv"; cp -aL "/usr/lib/x86_64-linux-gnu/gconv/$m" "$R/usr/lib/x86_64-linux-gnu/gconv/"; }
-    done
-  fi
+  for m in gconv-modules gconv-modules.cache gconv-modules.d IBM850.so IBM437.so; do
+    [ -e "/usr/lib/x86_64-linux-gnu/gconv/$m" ] && { mkdir -p "$R/usr/lib/x86_64-linux-gnu/gconv"; cp -aL "/usr/lib/x86_64-linux-gnu/gconv/$m" "$R/usr/lib/x86_64-linux-gnu/gconv/"; }
+  done
 
   say "init and configuration"
   echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"

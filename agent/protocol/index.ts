@@ -10,3 +10,4 @@ export * from './token.js';
 export * from './fingerprint.js';
 export * from './json-shape.js';
 export * from './http-status.js';
+export * from './redact-url.js';

@@ -11,7 +11,7 @@ export interface BootCheckOptions {
   // Substring of a serial line that proves the system booted.
   marker: string;
   timeoutMs: number;
-  // Default 'tcg': a Linux guest hangs under this machine's paravirtual KVM (see LAB-NOTES).
+  // Default 'tcg': a Linux guest hangs under this machine's paravirtual KVM (docs/lab-notes.md).
   accel?: 'kvm' | 'tcg';
   spawn?: typeof childProcess.spawn;
   // Receives every serial line as it arrives.

@@ -53,7 +53,8 @@ describe('the lab server: an install through vfio-pci', () => {
         if (run.code !== 0) throw new Error(failure);
         // Judge by the disk, not by how QEMU ended (the inner QEMU exits 0 even when its guest crashed).
         const diff = await firstDifference(diskFile(), lab.iso!.systemImage);
-        if (diff !== undefined) throw new LabFlake(`job ${run.job} ended done but the disk differs from the system image at byte ${diff}`);
+        // A done job whose disk holds other bytes is a wrong disk: a failure, never a flake to retry.
+        if (diff !== undefined) throw new Error(`job ${run.job} ended done but the disk differs from the system image at byte ${diff}`);
         return { run, drivers };
       },
       async () => {

@@ -1,6 +1,6 @@
 // The QEMU command line of the lab's outer VM: a q35 "bare-metal server" with an Intel IOMMU (interrupt
 // remapping on), NVMe disks with serials, a management NIC on restricted user networking and a virtio-serial
-// control port. Pure: same spec, same argv (LAB-NOTES "What works" is the reference command line).
+// control port. Pure: same spec, same argv (docs/lab-notes.md has the reference command line).
 
 // One NVMe disk of the server, backed by a raw file on the host.
 export interface OuterDisk {
@@ -81,7 +81,7 @@ export function buildOuterVmArgs(spec: OuterVmSpec): string[] {
     '-accel', 'tcg,thread=multi',
     // qemu64 with SVM and nested paging: TCG emulates AMD-V, so the agent inside has a working /dev/kvm.
     '-cpu', 'qemu64,+svm,+npt',
-    '-smp', '1', // one vCPU: no lost-IPI soft lockups, and faster on 2 host cores (LAB-NOTES)
+    '-smp', '1', // one vCPU: no lost-IPI soft lockups, and faster on 2 host cores (docs/lab-notes.md)
     '-m', String(spec.memoryMiB),
     '-machine', 'q35,kernel-irqchip=split',
     '-device', 'intel-iommu,intremap=on,caching-mode=on',

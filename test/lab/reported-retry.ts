@@ -1,4 +1,4 @@
-// Retries for the lab's known nested-virtualization flakiness (LAB-NOTES: about 1 run in 15 stalls): at most 2
+// Retries for the lab's known nested-virtualization flakiness (docs/lab-notes.md: about 1 run in 15 stalls): at most 2
 // more attempts, only for failures marked as that kind (LabFlake), each printed into the test output and
 // returned, never hidden. Any other failure ends the step at once.
 

@@ -1,6 +1,6 @@
 // QEMU argv for validation VMs (pure): serial on stdio, no display, no network, nothing written but a scratch disk.
 
-// Common machine: q35, TCG unless told (a Linux guest hangs under this machine's paravirtual KVM: LAB-NOTES).
+// Common machine: q35, TCG unless told (a Linux guest hangs under this machine's paravirtual KVM: docs/lab-notes.md).
 function machine(memoryMiB: number, accel: 'tcg' | 'kvm'): string[] {
   return ['-accel', accel, '-machine', 'q35', '-m', String(memoryMiB), '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio'];
 }

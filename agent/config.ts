@@ -21,6 +21,8 @@ export const AgentConfig = z
     probeTimeoutSeconds: z.number().int().min(1).max(600).optional(),
     // Browser origins allowed to open the agent's WebSockets directly (default none: browsers use the console).
     allowedOrigins: z.array(z.string().url().max(200)).max(16).optional(),
+    // The longest token life (exp - iat) the agent accepts, whoever minted it (default 900 s; the CLI mints 60-300 s).
+    maxTokenLifetimeSeconds: z.number().int().min(10).max(86_400).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

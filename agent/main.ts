@@ -101,6 +101,7 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
     log,
     version: VERSION,
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
+    ...(config.maxTokenLifetimeSeconds ? { maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds } : {}),
   });
   log.info({ agentId, port: server.port, host: config.listen.host, fingerprint: identity.fingerprint, version: VERSION }, 'agent listening');
 

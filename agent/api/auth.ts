@@ -17,6 +17,7 @@ export interface AuthOptions {
   audience: string; // this agent's id
   scope: Scope | readonly Scope[]; // the scope the requested path requires (a list: any one of them)
   now?: number;
+  maxLifetimeSeconds?: number; // longest token life accepted (default MAX_TOKEN_LIFETIME_SECONDS)
 }
 
 // Prefix of the subprotocol entry that carries a browser's token: `Sec-WebSocket-Protocol: xepa, bearer.<t>`.
@@ -65,7 +66,10 @@ export function extractToken(req: IncomingMessage): { token: string; via: TokenS
 export function authenticateRequest(req: IncomingMessage, o: AuthOptions): Authenticated {
   const { token, via } = extractToken(req);
   const scope = typeof o.scope === 'string' ? o.scope : scopeToVerify(token, o.scope);
-  const claims = verifyToken(token, { keys: o.keys, audience: o.audience, scope, now: o.now });
+  const claims = verifyToken(token, {
+    keys: o.keys, audience: o.audience, scope, now: o.now,
+    ...(o.maxLifetimeSeconds !== undefined ? { maxLifetimeSeconds: o.maxLifetimeSeconds } : {}),
+  });
   return { claims, via };
 }
 

@@ -36,6 +36,7 @@ export interface AgentServerOptions {
   idempotency?: IdempotencyCache;
   limits?: ServerLimits; // connections per scope, pending connections, timeouts (connection-gate.ts)
   replay?: ReplayCache; // single-use memory of console tokens (every scope but control)
+  maxTokenLifetimeSeconds?: number; // tokens living longer are refused (default MAX_TOKEN_LIFETIME_SECONDS)
 }
 
 /** A running agent server. */
@@ -116,6 +117,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         audience: opts.agentId,
         scope: found.route.scope,
         now: now(),
+        ...(opts.maxTokenLifetimeSeconds !== undefined ? { maxLifetimeSeconds: opts.maxTokenLifetimeSeconds } : {}),
       });
       found.route.check?.({ req, auth, match: found.match });
       const scopes: readonly Scope[] = typeof found.route.scope === 'string' ? [found.route.scope] : found.route.scope;

@@ -23,6 +23,10 @@ const HEADER = { alg: 'EdDSA', typ: 'JWT' } as const;
 const b64u = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 const MAX_TOKEN = 4096;
 
+// The longest life (exp - iat) the agent accepts by default: the controller mints tokens of 60-300 s, one per
+// connection; a longer one is a leaked or hand-made token. Agents may configure another cap (maxTokenLifetimeSeconds).
+export const MAX_TOKEN_LIFETIME_SECONDS = 900;
+
 // Signs claims with the controller's Ed25519 private key into a compact JWS string.
 export function signToken(
   privateKey: KeyObject | string,
@@ -42,6 +46,7 @@ export interface VerifyOptions {
   scope: Scope; // the scope this endpoint requires
   now?: number; // ms since epoch
   leewaySeconds?: number;
+  maxLifetimeSeconds?: number; // default MAX_TOKEN_LIFETIME_SECONDS
 }
 
 const unauthorized = (msg: string): XepaError => new XepaError('ERR_UNAUTHORIZED', `token refused: ${msg}`);
@@ -77,6 +82,12 @@ export function verifyToken(token: string, o: VerifyOptions): TokenClaims {
   if (claims.exp + leeway <= now) throw unauthorized('expired');
   if (claims.nbf !== undefined && claims.nbf - leeway > now) throw unauthorized('not yet valid');
   if (claims.iat - leeway > now) throw unauthorized('issued in the future');
+  // The verifier caps the life of a token, whatever its minter chose: from issue to expiry, and from now on
+  // (the second follows from the first and the iat check above; kept so neither check depends on the other).
+  const max = o.maxLifetimeSeconds ?? MAX_TOKEN_LIFETIME_SECONDS;
+  if (claims.exp - claims.iat > max || claims.exp - now > max + leeway) {
+    throw unauthorized(`it lives ${claims.exp - claims.iat} s, longer than this agent accepts (${max} s): mint a shorter one`);
+  }
   if (claims.aud !== o.audience) {
     throw new XepaError('ERR_FORBIDDEN', `token refused: audience "${claims.aud}" is not this agent ("${o.audience}")`);
   }

@@ -6,7 +6,7 @@ export { connectAgentLink } from './agent-link.js';
 export type { AgentPort, AgentLinkOptions, AgentStreamTarget } from './agent-link.js';
 export { embeddedWebAssets, webAssetsFrom, REQUIRED_ASSETS } from './assets.js';
 export type { WebAsset, WebAssets } from './assets.js';
-export { mintLoginToken, verifyLoginToken, WEB_ROLES, LOGIN_TOKEN_TTL_SECONDS } from './login-token.js';
+export { mintLoginToken, verifyLoginToken, WEB_ROLES, LOGIN_TOKEN_TTL_SECONDS, LOGIN_TOKEN_MAX_LIFETIME_SECONDS } from './login-token.js';
 export type { WebRole, LoginClaims } from './login-token.js';
 export { LoginExchange } from './login-exchange.js';
 export { SessionStore, SESSION_TTL_MS } from './sessions.js';

@@ -8,6 +8,7 @@ export interface LoginExchangeOptions {
   origin: string; // this console's origin (tokens made for another are refused)
   now?: () => number;
   maxRemembered?: number; // used token ids kept at most (until they expire); default 10 000
+  maxLifetimeSeconds?: number; // longest link life accepted (default LOGIN_TOKEN_MAX_LIFETIME_SECONDS)
 }
 
 // Turns one-time login tokens into logins: each token id is accepted once, then remembered as used until it
@@ -23,7 +24,10 @@ export class LoginExchange {
 
   // Verifies a token without using it up (the login page shows it; only the POST consumes it).
   check(token: string): LoginClaims {
-    const claims = verifyLoginToken(token, { publicKey: this.o.publicKey, origin: this.o.origin, now: this.now() });
+    const claims = verifyLoginToken(token, {
+      publicKey: this.o.publicKey, origin: this.o.origin, now: this.now(),
+      ...(this.o.maxLifetimeSeconds !== undefined ? { maxLifetimeSeconds: this.o.maxLifetimeSeconds } : {}),
+    });
     if (this.used.has(claims.jti)) throw new XepaError('ERR_UNAUTHORIZED', 'login link refused: it was already used (links work once; ask for a new one)');
     return claims;
   }

@@ -26,6 +26,7 @@ export interface WebConsoleOptions {
   log?: Logger;
   now?: () => number;
   sessionTtlMs?: number;
+  maxLoginLifetimeSeconds?: number; // login links living longer are refused (default LOGIN_TOKEN_MAX_LIFETIME_SECONDS)
   qmp?: ConsoleContext['qmp']; // default: through the agent's /v1/qmp
 }
 
@@ -52,7 +53,10 @@ export function createWebConsole(o: WebConsoleOptions): WebConsole {
     agent: o.agent,
     origin,
     secure: o.secure,
-    logins: new LoginExchange({ publicKey: o.signingKey.publicKey, origin: origin.origin, now }),
+    logins: new LoginExchange({
+      publicKey: o.signingKey.publicKey, origin: origin.origin, now,
+      ...(o.maxLoginLifetimeSeconds ? { maxLifetimeSeconds: o.maxLoginLifetimeSeconds } : {}),
+    }),
     sessions: new SessionStore({ now, ...(o.sessionTtlMs ? { ttlMs: o.sessionTtlMs } : {}), onEnd: (s) => closeStreams(ctx, s.id) }),
     hub: new JobHub((job, after, onEvent) => o.agent.followJob(job, after, onEvent), o.log),
     assets: o.assets,

@@ -1,4 +1,4 @@
-import { SCOPES, XepaError, type Scope } from '../../../agent/protocol/index.js';
+import { MAX_TOKEN_LIFETIME_SECONDS, SCOPES, XepaError, type Scope } from '../../../agent/protocol/index.js';
 import { defaultControllerDir, generateControllerKeys, loadControllerKey, mintToken } from '../../auth/index.js';
 import { parse } from '../args.js';
 import { line, type Output } from '../output.js';
@@ -32,6 +32,9 @@ export async function tokenCommand(argv: string[], o: Output): Promise<number> {
   if (bad.length) throw new XepaError('ERR_BAD_REQUEST', `unknown scope ${bad.join(', ')}: use ${SCOPES.join(', ')}`);
   const ttl = Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) throw new XepaError('ERR_BAD_REQUEST', '--ttl must be 1..86400 seconds');
+  if (ttl > MAX_TOKEN_LIFETIME_SECONDS) {
+    line(o.err, `warning: agents refuse tokens living longer than ${MAX_TOKEN_LIFETIME_SECONDS} s unless their config raises maxTokenLifetimeSeconds`);
+  }
   const key = await loadControllerKey(values['key-dir'] ?? defaultControllerDir());
   line(o.out, mintToken(key.privateKey, { agentId: values['agent-id'], scope: scope as Scope[], ttlSeconds: ttl }));
   return 0;

@@ -154,7 +154,7 @@ describe('verifyToken (property-based)', () => {
         const ok =
           c.extra === undefined && typeof c.exp === 'number' && c.jti.length >= 1 && c.jti.length <= 100 && c.aud.length >= 1 &&
           c.scope.length >= 1 && !c.scope.includes('root') && c.exp + 30 > now && (c.nbf === undefined || c.nbf - 30 <= now) &&
-          c.iat - 30 <= now && c.aud === 'agent-1' && c.scope.includes('control');
+          c.iat - 30 <= now && c.exp - c.iat <= 900 && c.exp - now <= 930 && c.aud === 'agent-1' && c.scope.includes('control');
         let code = 'ok';
         try {
           verifyToken(token, { ...o, now: now * 1000 });

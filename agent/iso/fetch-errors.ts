@@ -1,5 +1,4 @@
-import { XepaError } from '../protocol/index.js';
-import { displayUrl } from './format.js';
+import { XepaError, redactUrl } from '../protocol/index.js';
 
 // Errors that a later attempt may not meet again (cuts, idle timeouts, 5xx): retried with backoff.
 const transientErrors = new WeakSet<Error>();
@@ -23,22 +22,22 @@ export function connectError(url: URL | string, cause: unknown): XepaError {
   const why = cause instanceof Error ? cause.message : String(cause);
   const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
   if (typeof code === 'string' && TLS_VERIFY.test(code)) {
-    return new XepaError('ERR_CONNECT', `TLS certificate of ${displayUrl(url)} not trusted: ${why} (pass its CA in tls.ca)`, {
+    return new XepaError('ERR_CONNECT', `TLS certificate of ${redactUrl(url)} not trusted: ${why} (pass its CA in tls.ca)`, {
       cause,
       details: { tlsCode: code },
     });
   }
-  return transient(new XepaError('ERR_CONNECT', `cannot download ${displayUrl(url)}: ${why}`, { cause }));
+  return transient(new XepaError('ERR_CONNECT', `cannot download ${redactUrl(url)}: ${why}`, { cause }));
 }
 
 // No byte from the server for too long: transient; becomes final after the last retry.
 export function idleTimeoutError(url: URL | string, ms: number): XepaError {
   return transient(
-    new XepaError('ERR_FETCH_TIMEOUT', `no data from ${displayUrl(url)} for ${(ms / 1000).toFixed(ms < 1000 ? 2 : 0)} s`),
+    new XepaError('ERR_FETCH_TIMEOUT', `no data from ${redactUrl(url)} for ${(ms / 1000).toFixed(ms < 1000 ? 2 : 0)} s`),
   );
 }
 
 // The caller's AbortSignal fired: never retried; the part file is kept for a later resume.
 export function cancelledError(url: URL | string): XepaError {
-  return new XepaError('ERR_CANCELLED', `download of ${displayUrl(url)} cancelled (partial file kept for resume)`);
+  return new XepaError('ERR_CANCELLED', `download of ${redactUrl(url)} cancelled (partial file kept for resume)`);
 }

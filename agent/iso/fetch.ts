@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import { XepaError } from '../protocol/index.js';
+import { XepaError, redactUrl } from '../protocol/index.js';
 import { AttemptControl } from './attempt-control.js';
 import { defaultBackoff, sleepUnlessAborted } from './backoff.js';
 import { type BudgetIo, checkBudget } from './budget.js';
 import { cancelledError, connectError, isTransient, transient } from './fetch-errors.js';
-import { displayUrl, formatBytes } from './format.js';
+import { formatBytes } from './format.js';
 import { reuseFinal } from './cached-iso.js';
 import { type HttpRequestFn, defaultRequest, openResponse } from './http-get.js';
 import { PartFile } from './part-file.js';
@@ -64,17 +64,18 @@ export async function fetchIso(req: FetchIsoRequest, deps: FetchIsoDeps): Promis
   let url: URL;
   try {
     url = new URL(req.url);
-  } catch (cause) {
-    throw new XepaError('ERR_BAD_REQUEST', `invalid ISO URL ${displayUrl(req.url)}`, { cause });
+  } catch {
+    // No cause: Node's ERR_INVALID_URL carries the whole input, which would reach logs and the wire.
+    throw new XepaError('ERR_BAD_REQUEST', `invalid ISO URL ${redactUrl(req.url)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new XepaError('ERR_BAD_REQUEST', `ISO URL must be http(s), got ${url.protocol}`);
   }
-  const log = deps.log.child({ mod: 'iso', url: displayUrl(url), sha256: sha });
+  const log = deps.log.child({ mod: 'iso', url: redactUrl(url), sha256: sha });
   const cancelled = (): XepaError => cancelledError(url);
   if (deps.signal?.aborted) throw cancelled();
 
-  await mkdir(req.destDir, { recursive: true });
+  await mkdir(req.destDir, { recursive: true, mode: 0o700 });
   const paths = isoPaths(req.destDir, sha);
   const reused = await reuseFinal(paths, sha, req.size, log, deps.signal, cancelled);
   if (reused) return { ...reused, reused: true };
@@ -152,15 +153,15 @@ async function attempt(run: Run, ctl: AttemptControl): Promise<'done' | 'again'>
   const { res, url } = await openResponse(run.url, headers, { request: run.deps.request ?? defaultRequest, ctl, log, ca: run.deps.tls?.ca });
   const status = res.statusCode ?? 0;
   const d = decideResponse({ status, headers: res.headers, url: url.toString(), offset: part.bytes, state: part.state, expectedSize: run.req.size });
-  log.debug({ status, offset: part.bytes, action: d.action, at: displayUrl(url) }, 'response');
+  log.debug({ status, offset: part.bytes, action: d.action, at: redactUrl(url) }, 'response');
 
   switch (d.action) {
     case 'fail':
-      throw new XepaError(d.code, d.message, { details: { status, url: displayUrl(url) } });
+      throw new XepaError(d.code, d.message, { details: { status, url: redactUrl(url) } });
     case 'retry':
       throw transient(
-        new XepaError('ERR_FETCH_HTTP', `GET ${displayUrl(url)} failed: HTTP ${status}`, {
-          details: { status, url: displayUrl(url), ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}) },
+        new XepaError('ERR_FETCH_HTTP', `GET ${redactUrl(url)} failed: HTTP ${status}`, {
+          details: { status, url: redactUrl(url), ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}) },
         }),
       );
     case 'restart':
@@ -195,7 +196,7 @@ async function streamBody(run: Run, ctl: AttemptControl, body: AsyncIterable<Buf
       ctl.touch();
       if (end !== undefined && part.bytes + chunk.length > end) {
         await part.discard();
-        throw new XepaError('ERR_FETCH_SIZE', `${displayUrl(run.url)} sent more than the ${end} bytes expected; download deleted`, {
+        throw new XepaError('ERR_FETCH_SIZE', `${redactUrl(run.url)} sent more than the ${end} bytes expected; download deleted`, {
           details: { expected: end },
         });
       }
@@ -219,7 +220,7 @@ async function streamBody(run: Run, ctl: AttemptControl, body: AsyncIterable<Buf
 function cutError(run: Run, total: number | undefined, cause: unknown): XepaError {
   if (total === undefined) return connectError(run.url, cause ?? new Error(`connection closed at byte ${run.part.bytes}`));
   return transient(
-    new XepaError('ERR_FETCH_SIZE', `${displayUrl(run.url)} closed the connection at byte ${run.part.bytes} of ${total}`, {
+    new XepaError('ERR_FETCH_SIZE', `${redactUrl(run.url)} closed the connection at byte ${run.part.bytes} of ${total}`, {
       ...(cause === undefined ? {} : { cause }),
       details: { bytes: run.part.bytes, total },
     }),
@@ -232,7 +233,7 @@ async function finish(run: Run): Promise<Omit<FetchIsoResult, 'reused'>> {
   const total = part.state.total;
   if (req.size !== undefined && part.bytes !== req.size) {
     await part.discard();
-    throw new XepaError('ERR_FETCH_SIZE', `${displayUrl(run.url)} delivered ${part.bytes} bytes, expected ${req.size}; download deleted`, {
+    throw new XepaError('ERR_FETCH_SIZE', `${redactUrl(run.url)} delivered ${part.bytes} bytes, expected ${req.size}; download deleted`, {
       details: { bytes: part.bytes, expected: req.size },
     });
   }

@@ -1,10 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
-import { XepaError } from '../protocol/index.js';
+import { XepaError, redactUrl } from '../protocol/index.js';
 import type { AttemptControl } from './attempt-control.js';
 import { connectError } from './fetch-errors.js';
-import { displayUrl } from './format.js';
 
 // The injectable HTTP(S) client: Node's `http.request` / `https.request` shape with a URL first.
 export type HttpRequestFn = (url: URL, options: https.RequestOptions) => http.ClientRequest;
@@ -40,22 +39,22 @@ export async function openResponse(start: URL, headers: http.OutgoingHttpHeaders
     if (!REDIRECTS.has(res.statusCode ?? 0) || !location) return { res, url };
     res.destroy();
     if (hop >= max) {
-      throw new XepaError('ERR_FETCH_HTTP', `too many redirects (more than ${max}) starting at ${displayUrl(start)}`, {
-        details: { url: displayUrl(start) },
+      throw new XepaError('ERR_FETCH_HTTP', `too many redirects (more than ${max}) starting at ${redactUrl(start)}`, {
+        details: { url: redactUrl(start) },
       });
     }
     let next: URL;
     try {
       next = new URL(location, url);
     } catch (cause) {
-      throw new XepaError('ERR_FETCH_HTTP', `${displayUrl(url)} redirected to an invalid location`, { cause });
+      throw new XepaError('ERR_FETCH_HTTP', `${redactUrl(url)} redirected to an invalid location`, { cause });
     }
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new XepaError('ERR_FETCH_HTTP', `${displayUrl(url)} redirected to unsupported scheme ${next.protocol}`, {
-        details: { url: displayUrl(url) },
+      throw new XepaError('ERR_FETCH_HTTP', `${redactUrl(url)} redirected to unsupported scheme ${next.protocol}`, {
+        details: { url: redactUrl(url) },
       });
     }
-    opts.log.debug({ from: displayUrl(url), to: displayUrl(next), status: res.statusCode }, 'following redirect');
+    opts.log.debug({ from: redactUrl(url), to: redactUrl(next), status: res.statusCode }, 'following redirect');
     url = next;
   }
 }

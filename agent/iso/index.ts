@@ -5,4 +5,4 @@ export { type FetchProgress } from './progress.js';
 export { defaultBackoff } from './backoff.js';
 export { type HttpRequestFn } from './http-get.js';
 export { isoPaths, type IsoPaths } from './part-state.js';
-export { formatBytes, displayUrl } from './format.js';
+export { formatBytes } from './format.js';

@@ -2,10 +2,9 @@ import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { XepaError, hasErrno, isENOENT } from '../protocol/index.js';
-import { displayUrl } from './format.js';
+import { XepaError, hasErrno, isENOENT, redactUrl } from '../protocol/index.js';
 import { hashFile } from './hash-file.js';
-import { type IsoPaths, type PartState, readPartState, removeIfExists, writePartState } from './part-state.js';
+import { type IsoPaths, type PartState, readPartState, removeIfExists, urlDigest, writePartState } from './part-state.js';
 
 // What a finished, verified download is.
 export interface FinishedIso {
@@ -28,8 +27,12 @@ export class PartFile {
   // Opens the part for `url`: resumes a part whose sidecar names the same URL (re-hashing its bytes first),
   // otherwise starts an empty one.
   static async open(paths: IsoPaths, url: string, log: Logger, signal?: AbortSignal, onAbort?: () => Error): Promise<PartFile> {
-    const state = await readPartState(paths.state);
-    if (state && state.url === url) {
+    const stored = await readPartState(paths.state);
+    if (stored && stored.urlSha256 === urlDigest(url)) {
+      const state: PartState = { url };
+      if (stored.etag !== undefined) state.etag = stored.etag;
+      if (stored.lastModified !== undefined) state.lastModified = stored.lastModified;
+      if (stored.total !== undefined) state.total = stored.total;
       try {
         const { hash, size } = await hashFile(paths.part, signal, onAbort);
         if (state.total === undefined || size <= state.total) {
@@ -40,12 +43,14 @@ export class PartFile {
       } catch (err) {
         if (!isENOENT(err)) throw err;
       }
-    } else if (state) {
-      log.info({ was: displayUrl(state.url) }, 'partial file came from another URL; starting over');
+    } else if (stored) {
+      log.info({ was: stored.source }, 'partial file came from another URL; starting over');
     }
     const fresh: PartState = { url };
     await writePartState(paths.state, fresh);
-    return new PartFile(paths, await open(paths.part, 'w'), createHash('sha256'), 0, fresh);
+    // Created exclusively with mode 0600: what a private URL serves may be private too.
+    await removeIfExists(paths.part);
+    return new PartFile(paths, await open(paths.part, 'wx', 0o600), createHash('sha256'), 0, fresh);
   }
 
   // Starts over from byte 0 with a new sidecar (new validator): truncates the file and the hash.
@@ -88,8 +93,9 @@ export class PartFile {
     const actual = this.hash.digest('hex');
     if (actual !== sha256) {
       await this.discard();
-      throw new XepaError('ERR_FETCH_DIGEST', `sha256 of ${displayUrl(url)} is ${actual}, expected ${sha256}; download deleted`, {
-        details: { expected: sha256, actual, size: this.bytes },
+      // The actual digest is never returned: it would let a caller learn the digest of any URL the agent can reach.
+      throw new XepaError('ERR_FETCH_DIGEST', `sha256 of ${redactUrl(url)} does not match the expected ${sha256}; download deleted`, {
+        details: { expected: sha256, size: this.bytes },
       });
     }
     await this.fh.sync();

@@ -1,15 +1,30 @@
+import { createHash } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isENOENT } from '../protocol/index.js';
+import { isENOENT, redactUrl } from '../protocol/index.js';
 
-// The sidecar kept beside `<sha256>.iso.part`: what the partial bytes were downloaded from.
+// What the partial bytes of `<sha256>.iso.part` were downloaded from. In memory `url` is the full URL the fetch
+// uses; the sidecar on disk never holds it (see StoredPartState).
 export interface PartState {
   url: string;
   etag?: string;
   lastModified?: string;
   total?: number;
 }
+
+// The sidecar as stored: the URL only redacted (for people) and as a SHA-256 (to recognise the same URL on
+// resume), so signed query parameters and passwords never reach the disk; mode 0600 all the same.
+export interface StoredPartState {
+  source: string;
+  urlSha256: string;
+  etag?: string;
+  lastModified?: string;
+  total?: number;
+}
+
+// The digest by which a sidecar recognises the URL its bytes came from.
+export const urlDigest = (url: string): string => createHash('sha256').update(url).digest('hex');
 
 // Where one ISO lives in the destination directory, by digest.
 export interface IsoPaths {
@@ -50,8 +65,9 @@ export function validatorChanged(s: PartState, headers: IncomingHttpHeaders): bo
 
 const weak = (etag: string): string => etag.replace(/^W\//, '');
 
-// Reads the sidecar; undefined when missing or unreadable (a broken sidecar only costs a fresh download).
-export async function readPartState(path: string): Promise<PartState | undefined> {
+// Reads the sidecar; undefined when missing or unreadable (a broken sidecar only costs a fresh download, and so
+// does one written by an older agent that stored the URL itself).
+export async function readPartState(path: string): Promise<StoredPartState | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -61,8 +77,8 @@ export async function readPartState(path: string): Promise<PartState | undefined
   }
   try {
     const v = JSON.parse(text) as Record<string, unknown>;
-    if (typeof v.url !== 'string') return undefined;
-    const s: PartState = { url: v.url };
+    if (typeof v.urlSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.urlSha256)) return undefined;
+    const s: StoredPartState = { source: typeof v.source === 'string' ? v.source : '', urlSha256: v.urlSha256 };
     if (typeof v.etag === 'string') s.etag = v.etag;
     if (typeof v.lastModified === 'string') s.lastModified = v.lastModified;
     if (typeof v.total === 'number' && Number.isSafeInteger(v.total) && v.total >= 0) s.total = v.total;
@@ -72,12 +88,16 @@ export async function readPartState(path: string): Promise<PartState | undefined
   }
 }
 
-// Writes the sidecar atomically (temp file, fsync, rename) so a crash leaves the old or the new one.
+// Writes the sidecar atomically (temp file created exclusively with mode 0600, fsync, rename) so a crash leaves
+// the old or the new one; the URL is stored redacted and as a digest, never as given.
 export async function writePartState(path: string, s: PartState): Promise<void> {
+  const { url, ...rest } = s;
+  const stored: StoredPartState = { source: redactUrl(url), urlSha256: urlDigest(url), ...rest };
   const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
+  await removeIfExists(tmp); // a crash between create and rename leaves one behind
+  const fh = await open(tmp, 'wx', 0o600);
   try {
-    await fh.writeFile(JSON.stringify(s));
+    await fh.writeFile(JSON.stringify(stored));
     await fh.sync();
   } finally {
     await fh.close();

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ErrorCode } from '../protocol/index.js';
-import { displayUrl } from './format.js';
+import { type ErrorCode, redactUrl } from '../protocol/index.js';
 import { type PartState, validatorChanged } from './part-state.js';
 
 // What we knew when the request went out.
@@ -63,7 +62,7 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
 
 // Classifies a response: resume, start over, finish, retry later or fail — the resume contract of DESIGN §4.
 export function decideResponse(f: ResponseFacts): Decision {
-  const where = displayUrl(f.url);
+  const where = redactUrl(f.url);
   const { status, headers } = f;
 
   if (status === 200) {
@@ -82,7 +81,8 @@ export function decideResponse(f: ResponseFacts): Decision {
   if (status === 206) {
     if (f.offset === 0) return fail('ERR_FETCH_HTTP', `${where} answered 206 to a request without Range`);
     const cr = parseContentRange(headers['content-range']);
-    if (!cr) return fail('ERR_FETCH_HTTP', `${where} answered 206 with a malformed Content-Range "${headers['content-range'] ?? ''}"`);
+    // The header's value is not echoed: fetch errors never carry what a server sent (issue 11, item 6).
+    if (!cr) return fail('ERR_FETCH_HTTP', `${where} answered 206 with a malformed Content-Range`);
     if (cr.start !== f.offset) {
       return fail('ERR_FETCH_HTTP', `${where} answered 206 starting at byte ${cr.start}, requested ${f.offset}`);
     }

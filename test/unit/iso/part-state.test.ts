@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PartFile } from '../../../agent/iso/part-file.js';
-import { ifRangeValue, isoPaths, readPartState, validatorChanged, writePartState } from '../../../agent/iso/part-state.js';
+import { ifRangeValue, isoPaths, readPartState, urlDigest, validatorChanged, writePartState } from '../../../agent/iso/part-state.js';
 import { isXepaError } from '../../../agent/protocol/index.js';
 
 const log = pino({ level: 'silent' });
@@ -41,7 +41,7 @@ describe('sidecar', () => {
     const p = isoPaths(dir, 'ab'.repeat(32));
     expect(p.part).toBe(join(dir, `${'ab'.repeat(32)}.iso.part`));
     await writePartState(p.state, { url: URL_, etag: '"e"', total: 20 });
-    expect(await readPartState(p.state)).toEqual({ url: URL_, etag: '"e"', total: 20 });
+    expect(await readPartState(p.state)).toEqual({ source: URL_, urlSha256: urlDigest(URL_), etag: '"e"', total: 20 });
     await writeFile(p.state, '{not json');
     expect(await readPartState(p.state)).toBeUndefined();
     await rm(p.state);
@@ -73,7 +73,7 @@ describe('PartFile', () => {
     await rm(p.state);
     const part = await PartFile.open(p, URL_, log);
     expect(part.bytes).toBe(0);
-    expect(await readPartState(p.state)).toEqual({ url: URL_ });
+    expect(await readPartState(p.state)).toEqual({ source: URL_, urlSha256: urlDigest(URL_) });
     await part.close();
   });
 
@@ -91,7 +91,7 @@ describe('PartFile', () => {
     const part = await PartFile.open(p, URL_, log);
     await part.append(Buffer.from('garbage'));
     await part.restart({ url: URL_, etag: '"new"' });
-    expect(await readPartState(p.state)).toEqual({ url: URL_, etag: '"new"' });
+    expect(await readPartState(p.state)).toEqual({ source: URL_, urlSha256: urlDigest(URL_), etag: '"new"' });
     await part.append(DATA);
     expect((await part.finish(sha(DATA), URL_)).size).toBe(DATA.length);
   });
@@ -103,5 +103,51 @@ describe('PartFile', () => {
     const err = await part.finish(sha(DATA), URL_).catch((e: unknown) => e);
     expect(isXepaError(err, 'ERR_FETCH_DIGEST')).toBe(true);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('a digest mismatch never tells the digest it got (a caller could learn the digest of any URL)', async () => {
+    const p = isoPaths(dir, sha(DATA));
+    const part = await PartFile.open(p, URL_, log);
+    const body = Buffer.from('private content of some internal URL');
+    await part.append(body);
+    const err = await part.finish(sha(DATA), URL_).catch((e: unknown) => e);
+    expect(isXepaError(err, 'ERR_FETCH_DIGEST')).toBe(true);
+    expect(JSON.stringify({ message: (err as Error).message, details: (err as { details?: unknown }).details })).not.toContain(sha(body));
+  });
+});
+
+describe('sidecar secrecy', () => {
+  const SIGNED = 'https://deploy:hunter2pw@cdn.test:8443/os.iso?X-Amz-Signature=SIGSECRET&X-Amz-Credential=CREDSECRET';
+
+  it('stores the URL redacted and as a digest, mode 0600, never the userinfo or query values', async () => {
+    const p = isoPaths(dir, sha(DATA));
+    const part = await PartFile.open(p, SIGNED, log);
+    await part.setState({ url: SIGNED, etag: '"e"', total: DATA.length });
+    const text = await readFile(p.state, 'utf8');
+    for (const secret of ['deploy', 'hunter2pw', 'SIGSECRET', 'CREDSECRET']) expect(text).not.toContain(secret);
+    expect(JSON.parse(text)).toEqual({ source: 'https://***@cdn.test:8443/os.iso?X-Amz-Signature=***&X-Amz-Credential=***', urlSha256: urlDigest(SIGNED), etag: '"e"', total: DATA.length });
+    expect((await stat(p.state)).mode & 0o777).toBe(0o600);
+    expect((await stat(p.part)).mode & 0o777).toBe(0o600);
+    await part.close();
+  });
+
+  it('resumes only the same full URL: another signature is another URL', async () => {
+    const p = isoPaths(dir, sha(DATA));
+    await writeFile(p.part, DATA.subarray(0, 8));
+    await writePartState(p.state, { url: SIGNED, total: DATA.length });
+    expect((await PartFile.open(p, SIGNED, log)).bytes).toBe(8);
+    await writePartState(p.state, { url: SIGNED, total: DATA.length });
+    expect((await PartFile.open(p, SIGNED.replace('SIGSECRET', 'OTHERSIG'), log)).bytes).toBe(0);
+  });
+
+  it('ignores a sidecar of an older agent that stored the URL itself (the download starts over and overwrites it)', async () => {
+    const p = isoPaths(dir, sha(DATA));
+    await writeFile(p.part, DATA.subarray(0, 8));
+    await writeFile(p.state, JSON.stringify({ url: SIGNED, total: DATA.length }), { mode: 0o644 });
+    const part = await PartFile.open(p, SIGNED, log);
+    expect(part.bytes).toBe(0);
+    expect(await readFile(p.state, 'utf8')).not.toContain('SIGSECRET');
+    expect((await stat(p.state)).mode & 0o777).toBe(0o600);
+    await part.close();
   });
 });

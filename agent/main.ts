@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { startAgentServer, ensureTlsIdentity } from './api/index.js';
+import { checkStateDir, startAgentServer, ensureTlsIdentity } from './api/index.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { createConsoleRoutes, jobConsoleTargets } from './console/index.js';
 import { Procfs, Sysfs, listDisks, readInventory, resolveDisks } from './host/index.js';
@@ -27,7 +27,7 @@ function agentIdOf(config: AgentConfig): string {
   } catch (err) {
     if (!isENOENT(err)) throw err;
     const id = `agent-${randomBytes(4).toString('hex')}`;
-    writeFileSync(file, `${id}\n`, { mode: 0o600 });
+    writeFileSync(file, `${id}\n`, { mode: 0o600, flag: 'wx' }); // exclusive: never through a planted file or symlink
     return id;
   }
 }
@@ -35,6 +35,12 @@ function agentIdOf(config: AgentConfig): string {
 // Composition root: read the config, build the real dependencies, serve until SIGTERM/SIGINT.
 async function main(log: Logger, config: AgentConfig): Promise<void> {
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  // Refuse a state (or ISO) directory another user could write: they could swap keys, journals or verified ISOs.
+  checkStateDir(config.stateDir);
+  if (config.isoDir) {
+    mkdirSync(config.isoDir, { recursive: true, mode: 0o700 });
+    checkStateDir(config.isoDir);
+  }
   const agentId = agentIdOf(config);
   const identity = await ensureTlsIdentity(config.stateDir);
   const trustedKeys = config.trustedKeys.map(parsePublicKey);

@@ -1,5 +1,8 @@
 // The agent's HTTPS/WSS API: TLS identity, token authentication before upgrade, control-channel dispatch.
 export { ensureTlsIdentity, certificateFingerprint, TLS_KEY_FILE, TLS_CERT_FILE } from './tls-identity.js';
+export { checkStateDir } from './state-dir.js';
+export type { StateDirDeps } from './state-dir.js';
+export { createPrivateFile, writePrivateFile } from './private-file.js';
 export type { TlsIdentity, TlsIdentityOptions } from './tls-identity.js';
 export { buildSelfSignedCertificate, derToPem } from './x509.js';
 export type { SelfSignedSpec } from './x509.js';

@@ -1,8 +1,9 @@
 import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { XepaError, isENOENT } from '../protocol/index.js';
+import { XepaError, hasErrno, isENOENT } from '../protocol/index.js';
+import { createPrivateFile } from './private-file.js';
 import { buildSelfSignedCertificate, derToPem } from './x509.js';
 
 /** The agent's TLS identity: PEM key and certificate, and the certificate's SHA-256 fingerprint. */
@@ -38,23 +39,6 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-// Writes a file readable by its owner only, atomically (temporary file then rename).
-async function writePrivate(path: string, data: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await chmod(tmp, 0o600);
-  await rename(tmp, path).catch(async (err: unknown) => {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  });
-}
-
 function load(keyPem: string, certPem: string, dir: string): TlsIdentity {
   let cert: X509Certificate;
   try {
@@ -72,7 +56,7 @@ function load(keyPem: string, certPem: string, dir: string): TlsIdentity {
 }
 
 // Loads the agent's TLS key and certificate from stateDir, creating them (ECDSA P-256, self-signed, files
-// mode 0600) at first start. Refuses with ERR_CONFIG when only one of the two files exists or they do not match.
+// mode 0600, created exclusively) at first start. Refuses with ERR_CONFIG when only one of the two files exists or they do not match.
 export async function ensureTlsIdentity(stateDir: string, opts: TlsIdentityOptions = {}): Promise<TlsIdentity> {
   const keyPath = join(stateDir, TLS_KEY_FILE);
   const certPath = join(stateDir, TLS_CERT_FILE);
@@ -101,7 +85,13 @@ export async function ensureTlsIdentity(stateDir: string, opts: TlsIdentityOptio
   });
   const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const cert = derToPem(der);
-  await writePrivate(keyPath, key);
-  await writePrivate(certPath, cert);
+  // Exclusive creation: a file or symlink that appeared at either name meanwhile fails the start (EEXIST)
+  // instead of being written through.
+  for (const [path, data] of [[keyPath, key], [certPath, cert]] as const) {
+    await createPrivateFile(path, data).catch((err: unknown) => {
+      if (!hasErrno(err, 'EEXIST')) throw err;
+      throw new XepaError('ERR_CONFIG', `cannot create the TLS identity: ${path} appeared meanwhile (a file or symlink someone else placed?); remove it and start again`, { cause: err });
+    });
+  }
   return { key, cert, fingerprint: certificateFingerprint(der) };
 }

@@ -1,6 +1,9 @@
 // Finish: the move from the VM to the metal (docs/fidelity.md): partition-table backups, UEFI boot entries,
 // the finish report.
-export { backupPartitionTable, restorePartitionTable, fileDiskIo, RAW_END_BYTES, type DiskIo } from './partition-backup.js';
+export { backupPartitionTable, restorePartitionTable, fileDiskIo, type DiskIo } from './partition-backup.js';
+export { RAW_END_BYTES, MAX_GZ_BASE64, checkBackupBounds, backupDigest, inflateCapped, type Inflate } from './backup-check.js';
+export { openRestoreTarget, type OpenRestoreTarget, type RestoreTarget } from './restore-target.js';
+export { chooseRestore, type RestoreJob, type RestoreRequest } from './restore-guard.js';
 export { saveBackups, readBackups } from './backup-store.js';
 export { findEsps, readEsps, listEfiFiles, chooseLoader, ESP_GPT_TYPE, FALLBACK_LOADER, type EspPartition, type LoaderChoice } from './esp.js';
 export { parseEfibootmgr, entryMatches, orderWith, type BootEntry, type BootState } from './efibootmgr.js';

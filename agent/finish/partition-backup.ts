@@ -1,23 +1,22 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import type { PartitionBackup } from '../protocol/index.js';
 import { XepaError } from '../protocol/index.js';
 import { checkTool, type ToolRunner } from '../fidelity/index.js';
+import { RAW_END_BYTES, checkBackupBounds, inflateCapped, type Inflate } from './backup-check.js';
+import type { RestoreTarget } from './restore-target.js';
 
-// The raw bytes kept from each end of a disk: the MBR, GPT headers and entries, and the boot-code gap.
-export const RAW_END_BYTES = 1024 * 1024;
 // A backup travels in one control message (at most 1 MiB): beyond this the raw ends shrink to the GPT areas.
 const MAX_WIRE_BYTES = 900 * 1024;
 const SMALL_END_BYTES = 64 * 1024;
 
-// Reads and writes byte ranges of a disk (real files and block devices by default).
+// Reads byte ranges of a disk (real files and block devices by default). Restores write through a RestoreTarget only.
 export interface DiskIo {
   read(path: string, offset: number, length: number): Promise<Buffer>;
-  write(path: string, offset: number, data: Buffer): Promise<void>;
 }
 
-// The real DiskIo: positional reads and writes, fsync'd.
+// The real DiskIo: positional reads.
 export const fileDiskIo: DiskIo = {
   async read(path, offset, length) {
     const fh = await open(path, 'r');
@@ -29,15 +28,6 @@ export const fileDiskIo: DiskIo = {
       await fh.close();
     }
   },
-  async write(path, offset, data) {
-    const fh = await open(path, 'r+');
-    try {
-      await fh.write(data, 0, data.length, offset);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  },
 };
 
 /**
@@ -45,7 +35,7 @@ export const fileDiskIo: DiskIo = {
  * disk has none) and the raw first and last bytes. Throws ERR_DEVICE_NOT_FOUND when the disk cannot be read.
  */
 export async function backupPartitionTable(
-  disk: { path: string; sizeBytes: number; serial?: string | undefined },
+  disk: { path: string; sizeBytes: number; serial?: string | undefined; wwn?: string | undefined },
   deps: { run: ToolRunner; io?: DiskIo; now?: () => Date },
 ): Promise<PartitionBackup> {
   const io = deps.io ?? fileDiskIo;
@@ -70,6 +60,7 @@ export async function backupPartitionTable(
     return {
       disk: disk.path,
       ...(disk.serial ? { serial: disk.serial } : {}),
+      ...(disk.wwn ? { wwn: disk.wwn } : {}),
       sizeBytes: disk.sizeBytes,
       takenAt: (deps.now?.() ?? new Date()).toISOString(),
       ...(sfdisk ? { sfdisk } : {}),
@@ -81,22 +72,26 @@ export async function backupPartitionTable(
 }
 
 /**
- * Writes a saved partition table back: 'sfdisk' replays the dump through sfdisk (which writes both GPT
- * copies and the protective MBR); 'raw' writes the saved first and last bytes exactly as they were. Refuses
- * a backup that does not verify or a disk whose size changed (ERR_BAD_REQUEST).
+ * Writes a saved partition table back onto `target` (opened exclusively, with its real size): 'sfdisk' replays
+ * the dump through sfdisk (which writes both GPT copies and the protective MBR); 'raw' writes the saved first
+ * and last bytes exactly as they were. Refuses (ERR_BAD_REQUEST) a disk of another size, a record whose ranges
+ * or lengths are out of bounds (before decompressing anything), compressed ends that inflate past their
+ * declared length (the inflate stops there) and bytes that do not match the checksum.
  */
-export async function restorePartitionTable(b: PartitionBackup, path: string, sizeBytes: number, mode: 'sfdisk' | 'raw', deps: { run: ToolRunner; io?: DiskIo }): Promise<string> {
-  if (sizeBytes !== b.sizeBytes) throw new XepaError('ERR_BAD_REQUEST', `${path} has ${sizeBytes} bytes, the backup was taken of ${b.sizeBytes}: not the same disk`);
-  const head = gunzipSync(Buffer.from(b.head.gzBase64, 'base64'));
-  const tail = gunzipSync(Buffer.from(b.tail.gzBase64, 'base64'));
+export async function restorePartitionTable(b: PartitionBackup, target: RestoreTarget, mode: 'sfdisk' | 'raw', deps: { run: ToolRunner; inflate?: Inflate }): Promise<string> {
+  const path = target.path;
+  if (target.sizeBytes !== b.sizeBytes) throw new XepaError('ERR_BAD_REQUEST', `${path} has ${target.sizeBytes} bytes, the backup was taken of ${b.sizeBytes}: not the same disk`);
+  checkBackupBounds(b, target.sizeBytes);
+  if (mode === 'sfdisk' && !b.sfdisk) throw new XepaError('ERR_BAD_REQUEST', `${b.disk} had no partition table when it was saved: restore it with mode raw`);
+  const inflate = deps.inflate ?? inflateCapped();
+  const head = await inflate(b.head.gzBase64, b.head.bytes, `the first bytes saved of ${b.disk}`);
+  const tail = await inflate(b.tail.gzBase64, b.tail.bytes, `the last bytes saved of ${b.disk}`);
   if (createHash('sha256').update(head).update(tail).digest('hex') !== b.sha256) throw new XepaError('ERR_BAD_REQUEST', `the backup of ${b.disk} does not match its checksum`);
   if (mode === 'sfdisk') {
-    if (!b.sfdisk) throw new XepaError('ERR_BAD_REQUEST', `${b.disk} had no partition table when it was saved: restore it with mode raw`);
     checkTool(await deps.run('sfdisk', ['--no-reread', '--wipe', 'never', path], { input: b.sfdisk }), `sfdisk restoring ${path}`);
     return `partition table of ${path} restored from the sfdisk dump of ${b.takenAt}`;
   }
-  const io = deps.io ?? fileDiskIo;
-  await io.write(path, 0, head);
-  await io.write(path, b.tail.offset, tail);
+  await target.write(0, head);
+  await target.write(b.tail.offset, tail);
   return `first and last ${head.length} bytes of ${path} restored as saved at ${b.takenAt}`;
 }

@@ -91,16 +91,20 @@ export const PlanFidelity = z.object({
 export type PlanFidelity = z.infer<typeof PlanFidelity>;
 
 // A target disk's partition table, saved before the installer may write: sfdisk's dump and the raw ends.
+// Bounded so that a record is refused by its shape, before anything in it is decompressed (docs/fidelity.md).
+const rawEnd = z.number().int().nonnegative().max(1 << 20); // at most RAW_END_BYTES of each end
+const gzBase64 = z.string().max(1_200_000);
 export const PartitionBackup = z.object({
-  disk: z.string(),
-  serial: z.string().optional(),
-  sizeBytes: z.number().int(),
-  takenAt: z.string(),
-  sfdisk: z.string().optional(), // `sfdisk --dump` text; absent for a disk without a partition table
+  disk: z.string().max(256),
+  serial: z.string().max(256).optional(),
+  wwn: z.string().max(256).optional(), // absent in backups made before the WWN was recorded
+  sizeBytes: z.number().int().nonnegative(),
+  takenAt: z.string().max(64),
+  sfdisk: z.string().max(256 * 1024).optional(), // `sfdisk --dump` text; absent for a disk without a partition table
   // gzip+base64 of the first and last bytes of the disk (MBR, GPT headers and entries, boot code gap).
-  head: z.object({ bytes: z.number().int(), gzBase64: z.string() }),
-  tail: z.object({ bytes: z.number().int(), offset: z.number().int(), gzBase64: z.string() }),
-  sha256: z.string(), // of head then tail, raw
+  head: z.object({ bytes: rawEnd, gzBase64 }),
+  tail: z.object({ bytes: rawEnd, offset: z.number().int().nonnegative(), gzBase64 }),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/), // of head then tail, raw
 });
 export type PartitionBackup = z.infer<typeof PartitionBackup>;
 
@@ -143,7 +147,9 @@ export const RestorePartitionTableParams = z
     job: z.string().min(1).max(64),
     disk: z.string().min(1).max(256), // the backup's disk path or its serial
     mode: z.enum(['sfdisk', 'raw']).default('sfdisk'),
-    backup: PartitionBackup.optional(), // the controller's saved copy; default: the agent's own
+    // The controller's copy, a cross-check only: refused unless identical to the agent's own record (same
+    // digest); the bytes written always come from the agent's record of this job.
+    backup: PartitionBackup.optional(),
   })
   .strict();
 export type RestorePartitionTableParams = z.input<typeof RestorePartitionTableParams>;

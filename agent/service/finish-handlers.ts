@@ -4,13 +4,14 @@ import type { JobManager } from '../jobs/index.js';
 import type { DiskInfo, Plan } from '../protocol/index.js';
 import { XepaError, isTerminal } from '../protocol/index.js';
 import type { ToolRunner } from '../fidelity/index.js';
-import { finishJob, readBackups, restorePartitionTable, type DiskIo, type FinishDeps, type FinishableJob } from '../finish/index.js';
+import { chooseRestore, finishJob, openRestoreTarget, readBackups, restorePartitionTable, type FinishDeps, type FinishableJob, type Inflate, type OpenRestoreTarget } from '../finish/index.js';
 
 // What the finish methods need besides the jobs.
 export interface FinishHandlerDeps extends Omit<FinishDeps, 'findDisks'> {
   jobsDir: string;
   listDisks: () => Promise<DiskInfo[]>;
-  io?: DiskIo;
+  openTarget?: OpenRestoreTarget; // default: O_EXCL open, size from sysfs
+  inflate?: Inflate; // default: streaming gunzip capped at the declared length
   run: ToolRunner;
 }
 
@@ -52,17 +53,24 @@ export function createFinishHandlers(jobs: JobManager, d: FinishHandlerDeps): Pi
       const { run, hostFirmware, reboot, bootCheck } = d;
       return finishJob(finishable(p.job), p, { run, hostFirmware, reboot, findDisks, ...(bootCheck ? { bootCheck } : {}) });
     },
+    // Only the named job's own record, onto the disk it was made of, while no job holds it (docs/fidelity.md).
     'disk.restore-partition-table': async (p) => {
       const job = finishable(p.job);
       if (!isTerminal(job.state)) throw new XepaError('ERR_JOB_STATE', `job ${p.job} is ${job.state}: restore a partition table only after the job ended`);
-      const backup = p.backup ?? (await readBackups(job.dir)).find((b) => b.disk === p.disk || b.serial === p.disk);
-      if (!backup) throw new XepaError('ERR_NOT_FOUND', `job ${p.job} saved no partition table for ${p.disk}`);
-      const disks = await d.listDisks();
-      const target = backup.serial ? disks.find((x) => x.serial === backup.serial) : disks.find((x) => x.path === backup.disk);
-      if (!target) throw new XepaError('ERR_DEVICE_NOT_FOUND', `${backup.disk}${backup.serial ? ` (serial ${backup.serial})` : ''} is not on the host`);
-      if (target.inUse.length > 0) throw new XepaError('ERR_DEVICE_BUSY', `${target.path} is in use (${target.inUse.join(', ')}): not rewriting its partition table`);
-      const message = await restorePartitionTable(backup, target.path, target.sizeBytes, p.mode, { run: d.run, ...(d.io ? { io: d.io } : {}) });
-      return { disk: target.path, mode: p.mode, message };
+      const { backup, target } = chooseRestore({
+        job: { id: job.id, state: job.state, plan: job.plan, backups: await readBackups(job.dir) },
+        disk: p.disk,
+        supplied: p.backup,
+        hostDisks: await d.listDisks(),
+        jobs: jobs.list().map((j) => ({ id: j.id, state: j.state, plan: j.plan })),
+      });
+      const disk = await (d.openTarget ?? openRestoreTarget())(target.path); // exclusive until closed
+      try {
+        const message = await restorePartitionTable(backup, disk, p.mode, { run: d.run, ...(d.inflate ? { inflate: d.inflate } : {}) });
+        return { disk: target.path, mode: p.mode, message };
+      } finally {
+        await disk.close();
+      }
     },
   };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDebianPackages } from '../../../build/host-deps.js';
 import { buildAnswerMedium, createToolRunner } from '../../../agent/fidelity/index.js';
-import { backupPartitionTable, reconcileEfiBoot, restorePartitionTable } from '../../../agent/finish/index.js';
+import { backupPartitionTable, openRestoreTarget, reconcileEfiBoot, restorePartitionTable, type RestoreTarget } from '../../../agent/finish/index.js';
 import { AnswerMedium } from '../../../agent/protocol/index.js';
 import { fakeEfibootmgr, type FakeFirmware } from '../../unit/finish/fake-efibootmgr.js';
 
@@ -17,6 +17,16 @@ const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
 const sh = (cmd: string, args: string[], input?: string): string => execFileSync(cmd, args, { env, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 let work = '';
 let disk = '';
+// Restores through the agent's own exclusive, size-bounded open.
+const restoreOnto = async (fn: (t: RestoreTarget) => Promise<unknown>): Promise<void> => {
+  const t = await openRestoreTarget()(disk);
+  try {
+    expect(t.sizeBytes).toBe(64 * MiB);
+    await fn(t);
+  } finally {
+    await t.close();
+  }
+};
 
 beforeAll(async () => {
   await ensureDebianPackages(['fdisk', 'mtools', 'xorriso']);
@@ -57,7 +67,7 @@ describe('finish on a real disk image', () => {
     expect(backup.sfdisk).toBe(before);
     sh('sfdisk', ['-q', '--wipe', 'never', disk], 'label: dos\ntype=83\n'); // the installer's new table
     expect(sh('sfdisk', ['--dump', disk])).not.toBe(before);
-    await restorePartitionTable(backup, disk, 64 * MiB, 'sfdisk', { run });
+    await restoreOnto((t) => restorePartitionTable(backup, t, 'sfdisk', { run }));
     expect(sh('sfdisk', ['--dump', disk])).toBe(before);
   });
 
@@ -66,7 +76,7 @@ describe('finish on a real disk image', () => {
     const original = await readFile(disk);
     const backup = await backupPartitionTable({ path: disk, sizeBytes: 64 * MiB }, { run });
     sh('sfdisk', ['-q', '--wipe', 'never', disk], 'label: dos\ntype=83\n');
-    await restorePartitionTable(backup, disk, 64 * MiB, 'raw', { run });
+    await restoreOnto((t) => restorePartitionTable(backup, t, 'raw', { run }));
     const now = await readFile(disk);
     expect(now.subarray(0, MiB).equals(original.subarray(0, MiB))).toBe(true);
     expect(now.subarray(63 * MiB).equals(original.subarray(63 * MiB))).toBe(true);

@@ -1,16 +1,14 @@
 import type { Sysfs } from '../host/index.js';
 import type { JobRuntime } from '../jobs/index.js';
 import type { InstallRequestParsed } from '../protocol/index.js';
-import { findExecutable, prepareFidelity, probeCpuModel, readFidelityFacts, type CpuModelChoice, type FidelityInputs, type GuestNetIsolator, type ToolRunner } from '../fidelity/index.js';
+import { findExecutable, prepareFidelity, probeCpuModel, readFidelityFacts, type CpuModelChoice, type FidelityInputs, type ToolRunner } from '../fidelity/index.js';
 import { backupPartitionTable, saveBackups } from '../finish/index.js';
-import { GuestNetworks, findOvmf } from '../vm/index.js';
+import { findOvmf } from '../vm/index.js';
 
-// The job-side fidelity steps of the real runtime: SMBIOS files, swtpm, answer medium, the guest's isolated
-// network (one GuestNetworks per runtime unless `guestNet` is given); partition backups.
-export function fidelityRuntime(o: { sysfs: Sysfs; run: ToolRunner; smbiosFields?: string[]; guestNet?: GuestNetIsolator }): Pick<JobRuntime, 'prepareFidelity' | 'backupPartitionTables'> {
-  const guestNet = o.guestNet ?? new GuestNetworks({ run: o.run });
+// The job-side fidelity steps of the real runtime: SMBIOS files, swtpm, answer medium; partition backups.
+export function fidelityRuntime(o: { sysfs: Sysfs; run: ToolRunner; smbiosFields?: string[] }): Pick<JobRuntime, 'prepareFidelity' | 'backupPartitionTables'> {
   return {
-    prepareFidelity: (job) => prepareFidelity(job.plan, job.request, job.dir, job.id, { sysfs: o.sysfs, run: o.run, guestNet, ...(o.smbiosFields ? { smbiosFields: o.smbiosFields } : {}) }),
+    prepareFidelity: (job) => prepareFidelity(job.plan, job.request, job.dir, job.id, { sysfs: o.sysfs, run: o.run, ...(o.smbiosFields ? { smbiosFields: o.smbiosFields } : {}) }),
     backupPartitionTables: async (jobDir, plan) => {
       const saved = [];
       for (const d of plan.disks.filter((x) => x.via === 'raw' || x.via === 'vfio')) {

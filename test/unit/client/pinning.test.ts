@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentServer, type AgentServer } from '../../../agent/api/server.js';
 import { connectAgent, fetchAgentIdentity } from '../../../controller/client/index.js';
 import { AGENT_ID, FakeJobs, controllerKeys, silentLog, testIdentity, tokenFor } from '../api/fixtures.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const WRONG = 'AB:'.repeat(31) + 'AB';
 const keys = controllerKeys();
 let recorder: Server;
 let recorderPort: number;
 const seen: Record<string, unknown>[] = [];
+let hungUp = 0; // TCP connections to the recorder that have closed: after that, nothing more can arrive on them
 let agent: AgentServer;
 let fingerprint: string;
 
@@ -25,6 +27,7 @@ beforeAll(async () => {
     seen.push({ ...req.headers });
     socket.destroy();
   });
+  recorder.on('connection', (socket) => socket.once('close', () => hungUp++));
   await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
   recorderPort = (recorder.address() as AddressInfo).port;
   agent = await startAgentServer({
@@ -42,9 +45,10 @@ describe('TLS pinning', () => {
   it('refuses a wrong fingerprint with ERR_TLS_PIN before the upgrade request carrying the token is written', async () => {
     const token = tokenFor(keys);
     seen.length = 0;
+    const before = hungUp;
     const err = await connectAgent({ url: `wss://127.0.0.1:${recorderPort}`, fingerprint: WRONG, token: () => token }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_TLS_PIN' });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => hungUp > before, { what: 'the recorder to see the refused connection close' });
     expect(seen).toEqual([]);
   });
 
@@ -63,7 +67,9 @@ describe('TLS pinning', () => {
 
   it('refuses to fetch the identity of an agent with another certificate', async () => {
     seen.length = 0;
+    const before = hungUp;
     await expect(fetchAgentIdentity({ url: `https://127.0.0.1:${recorderPort}`, fingerprint: WRONG })).rejects.toMatchObject({ code: 'ERR_TLS_PIN' });
+    await waitFor(() => hungUp > before, { what: 'the recorder to see the refused connection close' });
     expect(seen).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import { startAgentServer, type AgentServer } from '../../../agent/api/server.js
 import { connectAgent, type AgentClient, type ClientStatus, type ConnectAgentOptions } from '../../../controller/client/index.js';
 import { AGENT_ID, FakeJobs, controllerKeys, silentLog, testIdentity, tokenFor } from '../api/fixtures.js';
 import { startTcpProxy as startProxy } from '../../support/tcp-proxy.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const keys = controllerKeys();
 let jobs: FakeJobs;
@@ -31,8 +32,6 @@ afterAll(async () => {
   await proxy.close();
   await agent.close();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function client(extra: Partial<ConnectAgentOptions> = {}): Promise<{ c: AgentClient; status: ClientStatus[]; tokens: () => number }> {
   const status: ClientStatus[] = [];
@@ -64,8 +63,10 @@ describe('reconnecting client', () => {
     const states: JobState[] = ['fetching', 'verifying', 'binding', 'booting', 'running', 'stopping', 'restoring'];
     for (const [i, s] of states.entries()) {
       jobs.emit(job, s, `step ${i}`);
-      await sleep(5);
-      if (i === 2) proxy.cut(); // drops the TCP connection between client and agent; the agent keeps going
+      // The first events arrive live (planned + i + 1 of them); then the TCP connection between client and agent
+      // drops and the rest are emitted while the client is away: the agent keeps going.
+      if (i <= 2) await waitFor(() => got.length === i + 2, { what: `event ${i + 2} to arrive live` });
+      if (i === 2) proxy.cut();
     }
     for (let i = 0; i < 10; i++) jobs.emit(job, 'running', `progress ${i}`);
     jobs.emit(job, 'done');
@@ -84,10 +85,11 @@ describe('reconnecting client', () => {
     jobs.installGate = new Promise<void>((r) => (open = r));
     const before = jobs.installCalls;
     const call = c.call('install', { iso: { url: 'https://x/a.iso', sha256: 'd'.repeat(64) }, disks: [{ serial: 'S' }] }, { key: 'k-resend' });
-    await sleep(30);
+    await waitFor(() => jobs.installCalls > before, { what: 'the install to reach the agent' });
     expect(jobs.installCalls - before).toBe(1);
     proxy.cut();
-    await sleep(10);
+    // The client has seen the connection go: the reply the agent gives now is lost, so the answer must come from the re-sent call.
+    await waitFor(() => status.some((s) => s.state === 'disconnected'), { what: 'the client to notice the cut' });
     open();
     const summary = await call;
     expect(summary.id).toBe(`job-${jobs.installCalls}`);
@@ -134,7 +136,7 @@ describe('reconnecting client', () => {
     const pending = c.call('hello', { protocol: 1 }, { timeoutMs: 5000 });
     proxy.cut();
     await pending.catch(() => undefined);
-    await sleep(20);
+    await waitFor(() => status.at(-1)?.state === 'closed', { what: 'the client to give up' });
     const last = status.at(-1);
     expect(last).toMatchObject({ state: 'closed', error: { code: 'ERR_UNAUTHORIZED' } });
   });

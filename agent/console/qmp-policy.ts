@@ -1,5 +1,5 @@
-import { realpathSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { XepaError } from '../protocol/index.js';
 
 // The QMP commands a /v1/qmp client may run (DESIGN §5): power, media, screen and input, and read-only queries.
@@ -28,8 +28,9 @@ export const QMP_ALLOWED_COMMANDS: readonly string[] = [
 /** Where a QMP client's file arguments may point. */
 export interface QmpPolicyContext {
   jobDir: string; // screendumps are written to <jobDir>/screendumps/
-  mediaDirs: readonly string[]; // images blockdev-change-medium may insert (the agent's ISO directory)
+  mediaDirs: readonly string[]; // the agent's ISO cache: its verified `<sha256>.iso` files may be inserted
   realpath?: (path: string) => string; // default fs.realpathSync (symlinks cannot lead out)
+  isFile?: (path: string) => boolean; // default: fs.statSync(path).isFile()
 }
 
 // Where screendump files go inside the job directory.
@@ -57,12 +58,26 @@ function screendumpArgs(args: Record<string, unknown> | undefined, ctx: QmpPolic
   return { ...args, filename: join(ctx.jobDir, SCREENDUMP_DIR, name) };
 }
 
-// blockdev-change-medium opens a host file for the guest: only raw images from the media directories.
+// The only media a client may insert: a file of the agent's ISO cache under its verified name. The fetcher
+// writes `<sha256>.iso.part` and renames it to `<sha256>.iso` only once the digest matched (a reused one is
+// hashed again first), and the cache directory is the agent's own (checked at start: agent/api/state-dir.ts),
+// so a digest name means a complete, verified ISO. Partial downloads, sidecars, other names, directories,
+// devices and anything reached through a symlink that leads out of the cache are refused.
+const VERIFIED_ISO = /^[0-9a-f]{64}\.iso$/;
+const CHANGE_MEDIUM_ARGS = new Set(['id', 'device', 'filename', 'format', 'force', 'read-only-mode']);
+
+// blockdev-change-medium opens a host file for the guest: only verified ISOs of the cache, raw, read-only.
 function changeMediumArgs(args: Record<string, unknown> | undefined, ctx: QmpPolicyContext): Record<string, unknown> {
+  const extra = Object.keys(args ?? {}).filter((k) => !CHANGE_MEDIUM_ARGS.has(k));
+  if (extra.length > 0) throw forbidden(`blockdev-change-medium: argument ${extra.join(', ')} is not allowed`);
   const file = args?.filename;
   if (typeof file !== 'string' || !isAbsolute(file)) throw forbidden('blockdev-change-medium: "filename" must be an absolute path');
   if (args?.format !== undefined && args.format !== 'raw') {
     throw forbidden('blockdev-change-medium: only format "raw" is allowed (other formats can name backing files anywhere)');
+  }
+  const mode = args?.['read-only-mode'];
+  if (mode !== undefined && mode !== 'read-only') {
+    throw forbidden(`blockdev-change-medium: media are inserted read-only ("read-only-mode": "${String(mode)}" is not allowed)`);
   }
   const realOf = (p: string): string | undefined => {
     try {
@@ -75,9 +90,20 @@ function changeMediumArgs(args: Record<string, unknown> | undefined, ctx: QmpPol
   if (real === undefined) throw new XepaError('ERR_NOT_FOUND', `blockdev-change-medium: ${file} does not exist`);
   const inside = ctx.mediaDirs.some((dir) => {
     const base = realOf(dir);
-    const rel = base === undefined ? '..' : relative(base, real);
-    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+    return base !== undefined && dirname(real) === base;
   });
-  if (!inside) throw forbidden(`blockdev-change-medium: ${file} is not in the agent's media directories (${ctx.mediaDirs.join(', ')})`);
-  return { ...args, filename: real, format: 'raw' };
+  if (!inside) throw forbidden(`blockdev-change-medium: ${file} is not in the agent's ISO cache (${ctx.mediaDirs.join(', ')})`);
+  if (!VERIFIED_ISO.test(basename(real))) {
+    throw forbidden(`blockdev-change-medium: ${file} is not a verified ISO of the cache (only complete downloads named <sha256>.iso are)`);
+  }
+  if (!(ctx.isFile ?? isRegularFile)(real)) throw forbidden(`blockdev-change-medium: ${file} is not a regular file`);
+  return { ...args, filename: real, format: 'raw', 'read-only-mode': 'read-only' };
 }
+
+const isRegularFile = (p: string): boolean => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};

@@ -40,7 +40,7 @@ export function consolePage(o: { agentId: string; role: WebRole }): string {
         <button type="button" data-media="eject"${view ? ' disabled' : ''}>Eject CD</button>
       </div>
       <form id="media-form">
-        <input name="filename" placeholder="ISO path on the agent" aria-label="ISO path on the agent"${view ? ' disabled' : ''}>
+        <input name="filename" placeholder="/run/xepa/isos/&lt;sha256&gt;.iso (a verified ISO of the agent)" aria-label="ISO path on the agent"${view ? ' disabled' : ''}>
         <button type="submit"${view ? ' disabled' : ''}>Change CD</button>
       </form>
       <div id="action-result" role="status"></div>

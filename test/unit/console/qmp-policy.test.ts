@@ -11,7 +11,8 @@ describe('QMP allow-list', () => {
   const root = mkdtempSync(join(tmpdir(), 'xepa-qmp-policy-'));
   const isos = join(root, 'isos');
   mkdirSync(isos);
-  writeFileSync(join(isos, 'drivers.iso'), 'iso');
+  const DRIVERS = `${'d'.repeat(64)}.iso`; // a verified ISO of the cache is named by its digest
+  writeFileSync(join(isos, DRIVERS), 'iso');
   writeFileSync(join(root, 'secret'), 'not media');
   symlinkSync(join(root, 'secret'), join(isos, 'escape.iso'));
   const ctx = { jobDir: join(root, 'job-1'), mediaDirs: [isos] };
@@ -36,14 +37,14 @@ describe('QMP allow-list', () => {
   });
 
   it('inserts media only from the media directories, raw, and not through a symlink that leads out', () => {
-    expect(checkQmpCommand('blockdev-change-medium', { id: 'cdrom0', filename: join(isos, 'drivers.iso') }, ctx)).toEqual({
-      id: 'cdrom0', filename: join(isos, 'drivers.iso'), format: 'raw',
+    expect(checkQmpCommand('blockdev-change-medium', { id: 'cdrom0', filename: join(isos, DRIVERS) }, ctx)).toEqual({
+      id: 'cdrom0', filename: join(isos, DRIVERS), format: 'raw', 'read-only-mode': 'read-only',
     });
     expect(codeOf(() => checkQmpCommand('blockdev-change-medium', { id: 'cdrom0', filename: join(root, 'secret') }, ctx))).toBe('ERR_FORBIDDEN');
     expect(codeOf(() => checkQmpCommand('blockdev-change-medium', { id: 'cdrom0', filename: join(isos, 'escape.iso') }, ctx))).toBe('ERR_FORBIDDEN');
-    expect(codeOf(() => checkQmpCommand('blockdev-change-medium', { id: 'cdrom0', filename: join(isos, 'drivers.iso'), format: 'qcow2' }, ctx))).toBe('ERR_FORBIDDEN');
+    expect(codeOf(() => checkQmpCommand('blockdev-change-medium', { id: 'cdrom0', filename: join(isos, DRIVERS), format: 'qcow2' }, ctx))).toBe('ERR_FORBIDDEN');
     expect(codeOf(() => checkQmpCommand('blockdev-change-medium', { id: 'cdrom0', filename: join(isos, 'missing.iso') }, ctx))).toBe('ERR_NOT_FOUND');
-    expect(codeOf(() => checkQmpCommand('blockdev-change-medium', { id: 'cdrom0', filename: 'drivers.iso' }, ctx))).toBe('ERR_FORBIDDEN');
+    expect(codeOf(() => checkQmpCommand('blockdev-change-medium', { id: 'cdrom0', filename: DRIVERS }, ctx))).toBe('ERR_FORBIDDEN');
   });
 
   it('is a XepaError whose message names the command and the allow-list', () => {

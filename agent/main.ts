@@ -15,7 +15,7 @@ import { createJobRuntime } from './service/runtime.js';
 import { fidelityInputs, fidelityRuntime } from './service/fidelity-runtime.js';
 import { createFinishDeps } from './service/finish-runtime.js';
 import { createToolRunner } from './fidelity/index.js';
-import { VERSION } from './version.js';
+import { VERSION } from './protocol/version.js';
 import { probeAccel, type AccelChoice } from './vm/index.js';
 
 // The agent's id: from the config, else created once and kept in the state dir (it is the tokens' audience).

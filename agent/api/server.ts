@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_CONTROL_MESSAGE, PROTOCOL_VERSION, XepaError, httpStatusOf, type Scope } from '../protocol/index.js';
+import { HEALTH_PATH, MAX_CONTROL_MESSAGE, PROTOCOL_VERSION, XepaError, httpStatusOf, type AgentHealth, type Scope } from '../protocol/index.js';
 import { authenticateRequest, refuseTokenInUrl } from './auth.js';
 import { ConnectionGate, DEFAULT_LIMITS, type ServerLimits, type ServerStats } from './connection-gate.js';
 import { createDispatcher, type Handlers } from './control.js';
@@ -80,11 +80,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       }),
     ]),
   );
-  const health = { agentId: opts.agentId, version: opts.version, protocol: PROTOCOL_VERSION, fingerprint: opts.fingerprint };
+  const health: AgentHealth = { agentId: opts.agentId, version: opts.version, protocol: PROTOCOL_VERSION, fingerprint: opts.fingerprint };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = new URL(req.url ?? '/', 'https://agent').pathname;
-    if (path === '/v1/health') {
+    if (path === HEALTH_PATH) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         replyJson(res, 405, { code: 'ERR_BAD_REQUEST', message: 'use GET' }, { Allow: 'GET, HEAD' });
       } else replyJson(res, 200, health);

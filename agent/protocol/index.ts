@@ -11,3 +11,5 @@ export * from './fingerprint.js';
 export * from './json-shape.js';
 export * from './http-status.js';
 export * from './redact-url.js';
+export * from './health.js';
+export * from './version.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Inventory } from './inventory.js';
 import { FinishParams, FinishReport, PartitionBackup, RestorePartitionTableParams } from './fidelity.js';
 import { InstallRequest, JobSummary, Plan } from './jobs.js';
+import { AgentHealth } from './health.js';
 
 // Bumped on any incompatible change of the method table; `hello` refuses a different major.
 export const PROTOCOL_VERSION = 1;
@@ -13,12 +14,7 @@ const jobRef = z.object({ job: z.string().min(1).max(64) }).strict();
 export const methods = {
   hello: {
     params: z.object({ protocol: z.number().int(), client: z.string().max(200).optional() }).strict(),
-    result: z.object({
-      protocol: z.number().int(),
-      agentId: z.string(),
-      version: z.string(),
-      fingerprint: z.string(),
-    }),
+    result: AgentHealth,
   },
   inventory: { params: z.object({}).strict(), result: Inventory },
   plan: { params: InstallRequest, result: Plan },

@@ -1,5 +1,4 @@
-import { isXepaError } from '../../agent/protocol/index.js';
-import { VERSION } from '../../agent/version.js';
+import { VERSION, isXepaError } from '../../agent/protocol/index.js';
 import { demoCommand } from '../demo/index.js';
 import { agentsCommand } from './commands/agents.js';
 import { consoleCommand } from './commands/console.js';

@@ -1,7 +1,7 @@
 // The controller's client of an agent: pinned TLS, health probe, and the reconnecting control channel.
 export { connectAgent, AgentClient } from './agent-client.js';
 export type { ConnectAgentOptions, CallOptions, ClientStatus } from './agent-client.js';
-export { fetchAgentIdentity, AgentIdentity } from './health.js';
+export { fetchAgentIdentity } from './health.js';
 export { connectPinned, parseAgentUrl } from './pinned-tls.js';
 export type { AgentAddress, PinnedConnectOptions } from './pinned-tls.js';
 export { openControlSocket } from './control-socket.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { XepaError, normalizeFingerprint } from '../../agent/protocol/index.js';
+import { HEALTH_PATH, XepaError, normalizeFingerprint, parseAgentHealth, type AgentHealth } from '../../agent/protocol/index.js';
 import { RESCUE_PATHS, SERVICE_NAME } from '../../alpine/index.js';
 import { shq, type RemoteShell } from './remote-shell.js';
 import type { InitKind } from './remote-service.js';
@@ -13,7 +13,7 @@ const [host, port, certPath, timeoutMs] = process.argv.slice(2);
 const deadline = Date.now() + Number(timeoutMs);
 const fileFingerprint = () => { try { return new crypto.X509Certificate(fs.readFileSync(certPath)).fingerprint256; } catch (e) { return null; } };
 const attempt = () => new Promise((resolve) => {
-  const req = https.get({ host, port: Number(port), path: '/v1/health', rejectUnauthorized: false, agent: false, timeout: 5000 }, (res) => {
+  const req = https.get({ host, port: Number(port), path: ${JSON.stringify(HEALTH_PATH)}, rejectUnauthorized: false, agent: false, timeout: 5000 }, (res) => {
     const cert = res.socket.getPeerX509Certificate && res.socket.getPeerX509Certificate();
     let body = '';
     res.setEncoding('utf8');
@@ -43,16 +43,6 @@ const ProbeOutput = z.object({
   error: z.string().optional(),
 });
 
-const Health = z.object({ agentId: z.string(), version: z.string(), protocol: z.number(), fingerprint: z.string() });
-
-/** The agent as seen from inside the rescue system. */
-export interface AgentHealth {
-  agentId: string;
-  version: string;
-  protocol: number;
-  fingerprint: string; // canonical SHA-256, identical in the presented certificate, the cert file and /v1/health
-}
-
 // The last lines of the agent's log, for error messages.
 async function logTail(shell: RemoteShell, init: InitKind): Promise<string> {
   const script = init === 'systemd' ? `journalctl -u ${SERVICE_NAME} -n 15 --no-pager 2>/dev/null` : `tail -n 15 ${shq(RESCUE_PATHS.log)} 2>/dev/null`;
@@ -76,18 +66,11 @@ export async function probeAgentHealth(shell: RemoteShell, o: { host: string; po
     const why = parsed.success ? (parsed.data.error ?? `HTTP ${parsed.data.status}`) : `the probe failed: ${r.stderr.trim() || `exit ${r.code}`}`;
     throw new XepaError('ERR_TIMEOUT', `the agent did not answer on ${o.host}:${o.port} within ${o.timeoutMs / 1000} s (${why}); its log ends with:\n${await logTail(shell, o.init)}`);
   }
-  const health = Health.safeParse((() => {
-    try {
-      return JSON.parse(parsed.data.body ?? '');
-    } catch {
-      return undefined;
-    }
-  })());
-  if (!health.success) throw new XepaError('ERR_PROTOCOL_VERSION', `the agent's /v1/health answer does not match the protocol: ${(parsed.data.body ?? '').slice(0, 200)}`);
-  const fromHealth = normalizeFingerprint(health.data.fingerprint);
+  const health = parseAgentHealth(parsed.data.body ?? '', `the agent's ${HEALTH_PATH}`);
+  const fromHealth = normalizeFingerprint(health.fingerprint);
   const { presented, file } = parsed.data;
   if (!presented || !file || normalizeFingerprint(presented) !== fromHealth || normalizeFingerprint(file) !== fromHealth) {
     throw new XepaError('ERR_TLS_PIN', `the agent's certificates disagree: presented ${presented ?? 'none'}, ${o.certPath} ${file ?? 'unreadable'}, /v1/health ${fromHealth}`);
   }
-  return { ...health.data, fingerprint: fromHealth };
+  return { ...health, fingerprint: fromHealth }; // canonical: identical in the certificate, the file and the answer
 }

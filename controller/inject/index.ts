@@ -28,6 +28,5 @@ export { ensureRemoteFile, readRemoteText, remoteFileState } from './remote-file
 export { installService, serviceRunning, startService } from './remote-service.js';
 export type { InitKind, ServiceStep } from './remote-service.js';
 export { probeAgentHealth, HEALTH_PROBE_SCRIPT } from './agent-health-probe.js';
-export type { AgentHealth } from './agent-health-probe.js';
 export { injectAgent } from './inject-agent.js';
 export type { InjectOptions, InjectResult, InjectStep } from './inject-agent.js';

@@ -1,5 +1,5 @@
-import { isXepaError } from '../../agent/protocol/index.js';
-import { fetchAgentIdentity, type AgentIdentity } from '../client/index.js';
+import { isXepaError, type AgentHealth } from '../../agent/protocol/index.js';
+import { fetchAgentIdentity } from '../client/index.js';
 import type { RegisteredAgent } from './agent-registry.js';
 
 /** How a registered agent answered a pinned health probe. */
@@ -12,7 +12,7 @@ export type AgentState =
 
 /** What probeAgents needs from outside. */
 export interface ProbeDeps {
-  identify?: (o: { url: string; fingerprint: string; timeoutMs: number }) => Promise<AgentIdentity>;
+  identify?: (o: { url: string; fingerprint: string; timeoutMs: number }) => Promise<AgentHealth>;
   now?: () => Date;
 }
 

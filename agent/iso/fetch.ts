@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { XepaError, redactUrl } from '../protocol/index.js';
+import { checkLiteralHost } from './address-guard.js';
 import { AttemptControl } from './attempt-control.js';
 import { defaultBackoff, sleepUnlessAborted } from './backoff.js';
 import { type BudgetIo, checkBudget } from './budget.js';
@@ -34,6 +35,8 @@ export interface FetchIsoDeps {
   request?: HttpRequestFn;
   tls?: { ca?: string };
   now?: () => number;
+  // Allow loopback and link-local sources (the agent option allowLocalIsoUrls; tests and the demo): refused by default.
+  allowLocalAddresses?: boolean;
 }
 
 // A verified ISO on disk; `reused` when an existing copy was re-verified instead of downloaded.
@@ -71,6 +74,7 @@ export async function fetchIso(req: FetchIsoRequest, deps: FetchIsoDeps): Promis
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new XepaError('ERR_BAD_REQUEST', `ISO URL must be http(s), got ${url.protocol}`);
   }
+  if (!deps.allowLocalAddresses) checkLiteralHost(url); // before anything is written; names: at connect time
   const log = deps.log.child({ mod: 'iso', url: redactUrl(url), sha256: sha });
   const cancelled = (): XepaError => cancelledError(url);
   if (deps.signal?.aborted) throw cancelled();
@@ -150,7 +154,13 @@ async function attempt(run: Run, ctl: AttemptControl): Promise<'done' | 'again'>
     const validator = ifRangeValue(part.state);
     if (validator) headers['if-range'] = validator;
   }
-  const { res, url } = await openResponse(run.url, headers, { request: run.deps.request ?? defaultRequest, ctl, log, ca: run.deps.tls?.ca });
+  const { res, url } = await openResponse(run.url, headers, {
+    request: run.deps.request ?? defaultRequest,
+    ctl,
+    log,
+    ca: run.deps.tls?.ca,
+    allowLocal: run.deps.allowLocalAddresses === true,
+  });
   const status = res.statusCode ?? 0;
   const d = decideResponse({ status, headers: res.headers, url: url.toString(), offset: part.bytes, state: part.state, expectedSize: run.req.size });
   log.debug({ status, offset: part.bytes, action: d.action, at: redactUrl(url) }, 'response');

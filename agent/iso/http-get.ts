@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import { XepaError, redactUrl } from '../protocol/index.js';
 import type { AttemptControl } from './attempt-control.js';
+import { checkLiteralHost, guardedLookup } from './address-guard.js';
 import { connectError } from './fetch-errors.js';
 
 // The injectable HTTP(S) client: Node's `http.request` / `https.request` shape with a URL first.
@@ -21,6 +22,8 @@ export interface GetOptions {
   log: Logger;
   ca?: string | undefined;
   maxRedirects?: number;
+  // Loopback, link-local and unspecified addresses are refused unless the operator allowed them (address-guard.ts).
+  allowLocal?: boolean;
 }
 
 // A response whose status is not a redirect, and the URL that finally answered.
@@ -34,6 +37,7 @@ export async function openResponse(start: URL, headers: http.OutgoingHttpHeaders
   const max = opts.maxRedirects ?? 5;
   let url = start;
   for (let hop = 0; ; hop++) {
+    if (!opts.allowLocal) checkLiteralHost(url); // every hop: a redirect to 127.0.0.1 is refused like a URL to it
     const res = await sendGet(url, headers, opts);
     const location = res.headers.location;
     if (!REDIRECTS.has(res.statusCode ?? 0) || !location) return { res, url };
@@ -66,12 +70,14 @@ function sendGet(url: URL, headers: http.OutgoingHttpHeaders, opts: GetOptions):
       // agent: false — one fresh connection per attempt; a pooled socket may be the one that was just cut.
       const options: https.RequestOptions = { method: 'GET', headers, agent: false };
       if (url.protocol === 'https:' && opts.ca !== undefined) options.ca = opts.ca;
+      if (!opts.allowLocal) options.lookup = guardedLookup();
       req = opts.request(url, options);
     } catch (err) {
       reject(connectError(url, err));
       return;
     }
-    req.on('error', (err) => reject(opts.ctl.reason ?? connectError(url, err)));
+    // A refusal of the guarded lookup is final (not a connection fault to retry).
+    req.on('error', (err) => reject(opts.ctl.reason ?? (err instanceof XepaError ? err : connectError(url, err))));
     req.on('response', (res) => {
       opts.ctl.touch();
       opts.ctl.track(res);

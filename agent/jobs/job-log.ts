@@ -1,4 +1,4 @@
-import type { JobEvent, JobState } from '../protocol/index.js';
+import { type JobEvent, type JobState, redactUrlsDeep, redactUrlsIn } from '../protocol/index.js';
 
 // The ordered, gap-free event log of one job; subscribers get every event appended after they subscribe.
 export class JobLog {
@@ -11,11 +11,12 @@ export class JobLog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  // Appends an event with the next seq, persists it, then hands it to every subscriber.
+  // Appends an event with the next seq, persists it, then hands it to every subscriber. Every URL in the message
+  // and the detail is redacted here, the one door to the disk log and every client (issue 11, item 3).
   append(state: JobState, message: string, extra: { progress?: number; detail?: Record<string, unknown> } = {}): JobEvent {
-    const e: JobEvent = { job: this.job, seq: this.events.length + 1, ts: this.now().toISOString(), state, message };
+    const e: JobEvent = { job: this.job, seq: this.events.length + 1, ts: this.now().toISOString(), state, message: redactUrlsIn(message) };
     if (extra.progress !== undefined) e.progress = Math.min(1, Math.max(0, extra.progress));
-    if (extra.detail !== undefined) e.detail = extra.detail;
+    if (extra.detail !== undefined) e.detail = redactUrlsDeep(extra.detail);
     this.events.push(e);
     this.persist(e);
     for (const fn of this.subscribers) fn(e);

@@ -46,11 +46,13 @@ export function redactUrlsDeep<T>(value: T, depth = 0): T {
   if (Array.isArray(value)) return value.map((v) => redactUrlsDeep(v, depth + 1)) as T;
   if (value instanceof URL) return redactUrl(value) as T; // JSON would print its href
   if (value instanceof Error) {
-    const e = new Error(redactUrlsIn(value.message));
-    e.name = value.name;
-    if (value.stack) e.stack = redactUrlsIn(value.stack);
+    // Same class (a XepaError stays one, its code a field), message and stack redacted and not enumerable.
+    const e = Object.create(Object.getPrototypeOf(value) as object) as Error;
+    const hidden = (k: string, v: unknown): void => void Object.defineProperty(e, k, { value: v, writable: true, configurable: true, enumerable: false });
+    hidden('message', redactUrlsIn(value.message));
+    if (value.stack) hidden('stack', redactUrlsIn(value.stack));
     for (const [k, v] of Object.entries(value)) (e as unknown as Record<string, unknown>)[k] = redactUrlsDeep(v, depth + 1);
-    if (value.cause !== undefined) e.cause = redactUrlsDeep(value.cause, depth + 1);
+    if (value.cause !== undefined) hidden('cause', redactUrlsDeep(value.cause, depth + 1));
     return e as T;
   }
   if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;

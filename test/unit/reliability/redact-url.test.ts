@@ -48,6 +48,8 @@ describe('redactUrlsDeep', () => {
     expect(leaks(text)).toEqual([]);
     expect(out.n).toBe(3);
     expect(out.err).toBeInstanceOf(Error);
+    expect(out.err.message).toBe('fetch of https://***@cdn.example:8443/path/file.iso?X-Amz-Signature=***&token=***&***#*** failed');
+    expect((out.err.cause as Error)).toBeInstanceOf(TypeError);
     expect((out.err.cause as { code: string }).code).toBe('ERR_INVALID_URL');
     expect(out.u).toBe('https://***@cdn.example:8443/path/file.iso?X-Amz-Signature=***&token=***&***#***');
   });

@@ -24,12 +24,16 @@ export const AgentConfig = z
     // The longest token life (exp - iat) the agent accepts, whoever minted it (default 900 s; the CLI mints 60-300 s).
     maxTokenLifetimeSeconds: z.number().int().min(10).max(86_400).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // ISO URLs to loopback/link-local addresses (the rescue host itself, metadata services) are refused unless
+    // this is true — a lab or demo serving ISOs on 127.0.0.1 (docs/reliability.md, attack classes).
+    allowLocalIsoUrls: z.boolean().default(false),
   })
   .strict();
 export type AgentConfig = z.output<typeof AgentConfig>;
 
 export const AGENT_USAGE = `usage: xepa-agent [--config FILE] [--port N] [--host ADDR] [--state-dir DIR] [--iso-dir DIR]
                   [--trust KEY]... [--agent-id ID] [--accel auto|kvm|tcg] [--probe-kernel FILE] [--log-level L]
+                  [--allow-local-iso-urls]
 KEY is an Ed25519 public key as PEM text, base64, or a path to a file holding one.`;
 
 // Reads the config file (if any) and applies command-line overrides; errors name the bad field.
@@ -47,6 +51,7 @@ export function loadAgentConfig(argv: string[], readFile: (p: string) => string 
       accel: { type: 'string' },
       'probe-kernel': { type: 'string' },
       'log-level': { type: 'string' },
+      'allow-local-iso-urls': { type: 'boolean' },
     },
     strict: true,
   });
@@ -69,6 +74,7 @@ export function loadAgentConfig(argv: string[], readFile: (p: string) => string 
   if (values.accel) merged.accel = values.accel;
   if (values['probe-kernel']) merged.probeKernel = values['probe-kernel'];
   if (values['log-level']) merged.logLevel = values['log-level'];
+  if (values['allow-local-iso-urls']) merged.allowLocalIsoUrls = true;
   if (values.trust) {
     const keys = values.trust.map((k) => (k.startsWith('/') || k.startsWith('.') ? readFile(k) : k));
     merged.trustedKeys = [...((raw.trustedKeys as string[] | undefined) ?? []), ...keys];

@@ -1,10 +1,15 @@
 import { SCOPES, XepaError, type Scope } from '../protocol/index.js';
+import { AdmissionPool } from './admission-pool.js';
+import { sourceKeyOf } from './source-key.js';
 
 /** The agent server's connection limits (DESIGN §5); every field has a default. */
 export interface ServerLimits {
   perScope?: Partial<Record<Scope, number>>; // open WebSockets per scope
-  maxPendingConnections?: number; // TLS connections that have not (yet) become a WebSocket: slowloris bound
-  maxConnections?: number; // all TCP connections, refused by the kernel-facing listener beyond this
+  // Unauthenticated connections (from accept, TLS or not, until they become a WebSocket) are a budget of their own,
+  // apart from the per-scope WebSocket budgets: when it is full the oldest waiting connection of the source holding
+  // the most is evicted, never the newcomer (admission-pool.ts). Nothing is refused at accept time.
+  maxPendingConnections?: number; // unauthenticated connections in all
+  maxPendingPerSource?: number; // unauthenticated connections of one IPv4 address or IPv6 /64 (source-key.ts)
   headersTimeoutMs?: number; // a request's headers must arrive within this
   requestTimeoutMs?: number; // a whole (non-upgrade) request must arrive within this
   handshakeTimeoutMs?: number; // the TLS handshake must finish within this
@@ -20,34 +25,47 @@ export const DEFAULT_SCOPE_LIMITS: Readonly<Record<Scope, number>> = {
   qmp: 4,
   shell: 4,
 };
-// Defaults of the other limits: deadlines short enough to shed slowloris, long enough for a slow link.
+// Defaults of the other limits: deadlines short enough to shed slowloris, long enough for a slow link; an
+// unauthenticated budget a few dozen idle TLS connections cannot fill (a few MiB of memory when it is full).
 export const DEFAULT_LIMITS = {
-  maxPendingConnections: 64,
-  maxConnections: 512,
+  maxPendingConnections: 256,
+  maxPendingPerSource: 64,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   handshakeTimeoutMs: 10_000,
 } as const;
 
-/** What the gate has seen: open WebSockets per scope, pending connections, and refusals by reason. */
+/** What the gate has seen: open WebSockets per scope, unauthenticated connections, and refusals by reason. */
 export interface ServerStats {
   open: Record<Scope, number>;
-  pending: number;
+  pending: number; // unauthenticated connections waiting
+  pendingSources: number; // distinct sources among them
   refused: Record<string, number>;
 }
 
-// Admits WebSockets per scope up to their limit, bounds the connections that have not upgraded yet, and counts
-// every refusal by its reason (an error code, or `pending-limit` / `connection-limit` / `timeout`).
+/** The part of a socket the gate reads: its two endpoints (a raw TCP socket and its TLS socket agree on them). */
+export interface PeerEndpoints {
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+}
+
+// Admits WebSockets per scope up to their limit, keeps unauthenticated connections in a fair pool of their own
+// (evicting the oldest of the heaviest source when full), and counts every refusal by its reason (an error code,
+// or `source-limit` / `pending-limit` for an eviction, `timeout`, `tls`, `bad-http`).
 export class ConnectionGate {
   private readonly limits: Record<Scope, number>;
   private readonly open = Object.fromEntries(SCOPES.map((s) => [s, 0])) as Record<Scope, number>;
   private readonly refusedBy = new Map<string, number>();
-  private readonly pendingSockets = new Set<object>();
-  private readonly maxPending: number;
+  private readonly pool: AdmissionPool<string>;
+  private readonly evictors = new Map<string, () => void>();
 
-  constructor(limits: ServerLimits = {}) {
+  constructor(limits: ServerLimits = {}, now?: () => number) {
     this.limits = { ...DEFAULT_SCOPE_LIMITS, ...limits.perScope };
-    this.maxPending = limits.maxPendingConnections ?? DEFAULT_LIMITS.maxPendingConnections;
+    const total = limits.maxPendingConnections ?? DEFAULT_LIMITS.maxPendingConnections;
+    const perSource = Math.min(total, limits.maxPendingPerSource ?? DEFAULT_LIMITS.maxPendingPerSource);
+    this.pool = new AdmissionPool<string>({ total, perSource }, now);
   }
 
   // Takes one slot of `scope`; throws ERR_UNAVAILABLE (counted) when the scope is full. Call release() once.
@@ -66,19 +84,35 @@ export class ConnectionGate {
     };
   }
 
-  // A new connection that has not upgraded: false (counted) when there are already too many.
-  enterPending(socket: object): boolean {
-    if (this.pendingSockets.size >= this.maxPending) {
-      this.count('pending-limit');
-      return false;
+  // A connection was accepted: it waits in the unauthenticated pool until it upgrades or closes. Connections
+  // evicted to make room have `evict` called (each counted under its reason). Returns the connection's leave().
+  enterPending(peer: PeerEndpoints, evict: () => void): () => void {
+    const key = keyOf(peer);
+    if (key === undefined) {
+      evict(); // already gone: the peer reset before the accept was handled
+      return () => undefined;
     }
-    this.pendingSockets.add(socket);
-    return true;
+    this.evictors.set(key, evict);
+    for (const e of this.pool.enter(key, sourceKeyOf(peer.remoteAddress))) {
+      this.count(e.reason);
+      const evictIt = this.evictors.get(e.item);
+      this.evictors.delete(e.item);
+      evictIt?.();
+    }
+    return () => {
+      if (this.evictors.get(key) === evict) this.forget(key); // not a later connection that reused the 4-tuple
+    };
   }
 
-  // The connection upgraded, or closed.
-  leavePending(socket: object): void {
-    this.pendingSockets.delete(socket);
+  // The connection authenticated and became a WebSocket (or closed): it leaves the unauthenticated pool.
+  leavePending(peer: PeerEndpoints): void {
+    const key = keyOf(peer);
+    if (key !== undefined) this.forget(key);
+  }
+
+  private forget(key: string): void {
+    this.pool.leave(key);
+    this.evictors.delete(key);
   }
 
   // Counts one refusal under `reason`.
@@ -88,6 +122,12 @@ export class ConnectionGate {
 
   // A copy of the counters.
   stats(): ServerStats {
-    return { open: { ...this.open }, pending: this.pendingSockets.size, refused: Object.fromEntries(this.refusedBy) };
+    return { open: { ...this.open }, pending: this.pool.size(), pendingSources: this.pool.sourceCount(), refused: Object.fromEntries(this.refusedBy) };
   }
+}
+
+// One TCP connection's identity: the 4-tuple, the same on the raw socket and on the TLS socket wrapping it.
+function keyOf(p: PeerEndpoints): string | undefined {
+  if (!p.remoteAddress || p.remotePort === undefined) return undefined;
+  return `${p.localAddress ?? ''}|${p.localPort ?? ''}|${p.remoteAddress}|${p.remotePort}`;
 }

@@ -147,7 +147,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   };
 
   // Slowloris bounds: the TLS handshake, the headers (an upgrade is only headers) and a whole request each have a
-  // deadline, checked every second; connections that have not upgraded are capped, and so are all connections.
+  // deadline, checked every second; connections that have not upgraded share a bounded, fair pool (connection-gate.ts).
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const server = createServer(
     {
@@ -161,16 +161,16 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   );
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
-  server.maxConnections = limits.maxConnections;
-  server.on('drop', () => gate.count('connection-limit'));
+  // No server.maxConnections: it drops newcomers at accept time, so a raw TCP flood would lock everyone out.
+  // Admission is the gate's: unauthenticated connections share a fair pool, WebSockets have per-scope budgets.
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
+    // Unauthenticated from accept (before TLS) until it upgrades; evicted if older ones must make room.
+    s.once('close', gate.enterPending(s, () => s.destroy()));
   });
   server.on('secureConnection', (s: Socket) => {
-    if (!gate.enterPending(s)) return void s.destroy();
-    s.once('close', () => gate.leavePending(s));
     // A connection that says nothing at all never starts a request, so the header deadline never sees it:
     // an idle deadline closes it (ws clears the socket timeout once a connection has upgraded).
     s.setTimeout(limits.headersTimeoutMs, () => {

@@ -144,20 +144,24 @@ describe('slowloris', () => {
     live.close();
   });
 
-  it('caps connections that have not upgraded: the one over the cap is dropped and counted, an established one is unaffected', async () => {
-    t = await startTestServer({ limits: { maxPendingConnections: 3, headersTimeoutMs: 500 } });
+  it('bounds connections that have not upgraded: a newcomer evicts the oldest idle one (counted), an established one is unaffected', async () => {
+    t = await startTestServer({ limits: { maxPendingConnections: 3 } });
     const live = await openWs(t.server.port, '/v1/control', tokenFor(t.keys));
-    const idle = await Promise.all(Array.from({ length: 3 }, () => tlsSocket(t!.server.port)));
-    await new Promise((r) => setTimeout(r, 50));
+    const idle: TLSSocket[] = [];
+    for (let i = 0; i < 3; i++) idle.push(await tlsSocket(t.server.port)); // one by one: their age order is known
     expect(t.server.stats().pending).toBe(3);
-    const over = await tlsSocket(t.server.port).catch(() => undefined);
-    if (over) await closed(over);
-    expect(t.server.stats().refused['pending-limit']).toBe(1);
+    const over = await tlsSocket(t.server.port);
+    await closed(idle[0]!);
+    expect(t.server.stats().refused['source-limit']).toBe(1); // one address (loopback): its own budget is the cap
+    expect(t.server.stats().pending).toBe(3);
+    expect([idle[1]!.destroyed, idle[2]!.destroyed, over.destroyed]).toEqual([false, false, false]);
     expect((await roundTrip(live, helloFrame('live'))).id).toBe('live');
-    // The idle ones are closed by the header deadline; then new clients get in again.
-    await Promise.all(idle.map(closed));
+    // A new client gets in at once, without waiting for any deadline: it pushes out the next oldest idle connection.
     const next = await openWs(t.server.port, '/v1/control', tokenFor(t.keys));
     expect((await roundTrip(next, helloFrame('next'))).id).toBe('next');
+    await closed(idle[1]!);
+    expect(t.server.stats().refused['source-limit']).toBe(2);
+    for (const s of [idle[2]!, over]) s.destroy();
     live.close();
     next.close();
   });

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { DiskSelector, InstallRequest, NicSelector } from '../../../agent/protocol/index.js';
-import { XepaError } from '../../../agent/protocol/index.js';
+import { XepaError, redactUrl } from '../../../agent/protocol/index.js';
 import { AGENT_OPTIONS, mibOf, parse } from '../args.js';
 import { line, type Output } from '../output.js';
 import { renderPlan } from '../render.js';
@@ -121,7 +121,7 @@ async function isoFromCatalog(v: Record<string, string | boolean | string[] | un
   const catalogUrl = str('catalog') ?? (str('store') ? undefined : process.env.XEPA_CATALOG);
   if (!catalogUrl && v.detach) throw new XepaError('ERR_BAD_REQUEST', '--detach needs --catalog: a local store is only served while xepa install runs');
   const r = await resolveOsSpec(str('os')!, { catalogUrl, storeDir: str('store'), configPath: str('vendor-config'), listen: str('vendor-listen'), publicUrl: str('vendor-url') });
-  line(o.err, `${r.os} ${r.version}: ${r.url} (sha256 ${r.sha256.slice(0, 16)}…, ${r.size} bytes)${catalogUrl ? '' : ', served from the local store while this install runs'}`);
+  line(o.err, `${r.os} ${r.version}: ${redactUrl(r.url)} (sha256 ${r.sha256.slice(0, 16)}…, ${r.size} bytes)${catalogUrl ? '' : ', served from the local store while this install runs'}`);
   return r;
 }
 

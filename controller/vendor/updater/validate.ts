@@ -6,12 +6,11 @@ import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { XepaError } from '../../../agent/protocol/index.js';
+import { diskBootArgs, isoBootArgs, kernelBootArgs, runQemu, type QemuRunResult } from '../../qemu/index.js';
 import { fileUrl } from '../catalog/urls.js';
 import { renderCmdline } from '../os/cmdline.js';
 import type { OsModule } from '../os/schema.js';
 import type { Release, Store } from '../store/index.js';
-import { diskBootArgs, isoBootArgs, kernelBootArgs } from './qemu-args.js';
-import { runQemu, type QemuRunResult } from './qemu-run.js';
 
 // What a validation needs from outside.
 export interface ValidateDeps {
@@ -62,7 +61,7 @@ function verdict(kind: string, r: QemuRunResult, marker: string, limitS: number)
 // Validates `r` (a release of `m` already in the store).
 export async function validateRelease(m: OsModule, r: Release, d: ValidateDeps): Promise<ValidationOutcome> {
   const v = m.validation;
-  const run = { spawn: d.spawn, qemu: d.qemu, log: d.log, signal: d.signal };
+  const run = { spawn: d.spawn, qemu: d.qemu, log: d.log, signal: d.signal, purpose: `validate ${m.name} ${r.version}` };
   const accel = d.accel ?? 'tcg';
   const scratch = join(d.store.root, 'tmp', `validate-${process.pid}-${randomBytes(4).toString('hex')}`);
   await fsp.mkdir(scratch, { recursive: true });

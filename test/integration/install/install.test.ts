@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestIso, type TestIso } from '../../../build/test-iso/index.js';
 import { generateControllerKeys } from '../../../controller/auth/index.js';
 import { runCli } from '../../../controller/cli/main.js';
-import { bootDiskUntilMarker } from '../../../controller/demo/boot-check.js';
+import { bootDiskUntilMarker } from '../../../controller/qemu/index.js';
 import { startLocalAgent, type LocalAgent } from '../../../controller/demo/local-agent.js';
 import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
 import { captureOutput } from '../../support/capture.js';

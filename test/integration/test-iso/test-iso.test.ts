@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PACKAGES, ensureDebianPackages } from '../../../build/host-deps.js';
 import { ensureTestIso, INSTALLED_MARKER, INSTALLER_DONE, INSTALLER_FAILED, TEST_ISO_PACKAGES, type TestIso } from '../../../build/test-iso/index.js';
-import { bootDiskUntilMarker } from '../../../controller/demo/boot-check.js';
+import { bootDiskUntilMarker } from '../../../controller/qemu/index.js';
 import { runInstaller } from './run-installer.js';
 
 const report = (line: string): void => console.log(`[test-iso] ${line}`);

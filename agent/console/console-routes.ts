@@ -32,7 +32,7 @@ export interface ConsoleRoutes {
 // the agent server's heartbeat (every WebSocket, every 20 s); the consoles add no idle timeout of their own.
 export function createConsoleRoutes(o: ConsoleRoutesOptions): ConsoleRoutes {
   const limits: ConsoleLimits = { ...DEFAULT_CONSOLE_LIMITS, ...o.limits };
-  const counts = new ViewerCounts(limits.maxViewers);
+  const counts = new ViewerCounts(limits.maxViewers, { vnc: limits.vncReservedFull });
   const log = o.log.child({ mod: 'console' });
   const hubs = new SerialHubs({ limits, log, ...(o.connect ? { connect: o.connect } : {}) });
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));

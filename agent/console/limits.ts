@@ -7,6 +7,7 @@ export interface ConsoleLimits {
   serialRingBytes: number; // scrollback a late serial viewer receives first
   serialViewerBacklogBytes: number; // a serial viewer this far behind is dropped (the guest is never held up)
   maxViewers: { vnc: number; serial: number; qmp: number; shell: number; screendump: number }; // per agent
+  vncReservedFull: number; // of maxViewers.vnc, slots view-only (vnc:view) viewers never take: kept for full access
   qmpMaxInFlight: number; // commands one QMP client may have waiting for QEMU
   qmpMaxMessageBytes: number; // one JSON command from a QMP client
 }
@@ -20,6 +21,8 @@ export const DEFAULT_CONSOLE_LIMITS: ConsoleLimits = {
   // vnc: 20 viewers on one job is a load case of docs/reliability.md; the agent server's per-scope limits
   // (agent/api/connection-gate.ts) sit above these.
   maxViewers: { vnc: 32, serial: 16, qmp: 8, shell: 4, screendump: 4 },
+  // View-only viewers (web links handed out widely) get at most 24 of the 32: they cannot lock the operator out.
+  vncReservedFull: 8,
   qmpMaxInFlight: 16,
   qmpMaxMessageBytes: 64 << 10,
 };

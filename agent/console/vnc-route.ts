@@ -31,13 +31,13 @@ export function vncRoute(o: VncRouteOptions): WsRoute {
     scope: ['vnc', 'vnc:view'],
     maxPayload: 1 << 20,
     subprotocols: ['binary', 'xepa'],
-    check: ({ req }) => {
+    check: ({ req, auth }) => {
       o.targets(jobParam(req));
-      o.counts.check('vnc');
+      o.counts.check('vnc', auth.claims.scope.includes('vnc') ? 'full' : 'view'); // view-only cannot take reserved slots
     },
     onConnection: (ws: WebSocket, { req, auth }) => {
       const access = auth.claims.scope.includes('vnc') ? 'full' : 'view';
-      const release = o.counts.acquire('vnc');
+      const release = o.counts.acquire('vnc', access === 'full' ? 'full' : 'view');
       let target;
       try {
         target = o.targets(jobParam(req));

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgentServer, type AgentServer } from '../../../agent/api/index.js';
-import { createConsoleRoutes, type ConsoleTarget, type PtyAvailability } from '../../../agent/console/index.js';
+import { createConsoleRoutes, type ConsoleLimits, type ConsoleTarget, type PtyAvailability } from '../../../agent/console/index.js';
 import { XepaError } from '../../../agent/protocol/index.js';
 import { QmpClient } from '../../../agent/qmp/index.js';
 import { AGENT_ID, FakeJobs, controllerKeys, silentLog, testIdentity, type ControllerPair } from '../api/fixtures.js';
@@ -103,7 +103,7 @@ export interface ConsoleRig {
 }
 
 // Starts the rig; `pty` replaces node-pty (e.g. to play a rescue system without it).
-export async function startConsoleRig(o: { pty?: Promise<PtyAvailability>; shell?: { file: string; args: string[] }; pingIntervalMs?: number } = {}): Promise<ConsoleRig> {
+export async function startConsoleRig(o: { pty?: Promise<PtyAvailability>; shell?: { file: string; args: string[] }; pingIntervalMs?: number; limits?: Partial<ConsoleLimits> } = {}): Promise<ConsoleRig> {
   const dir = mkdtempSync(join(tmpdir(), 'xepa-console-'));
   const vnc = await startFakeVnc(dir);
   const qmpServer = await startFakeQmp((msg, conn) => {
@@ -125,6 +125,7 @@ export async function startConsoleRig(o: { pty?: Promise<PtyAvailability>; shell
     log: silentLog(),
     ...(o.pty ? { pty: o.pty } : {}),
     ...(o.shell ? { shell: { ...o.shell, cwd: dir } } : {}),
+    ...(o.limits ? { limits: o.limits } : {}),
   });
   const id = await testIdentity();
   const keys = controllerKeys();

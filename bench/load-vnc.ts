@@ -45,7 +45,7 @@ export async function benchVnc(root: string, o: { viewers?: number; seconds?: nu
   await fs.writeFile(isoPath, iso);
   const files = await serveFile(isoPath);
   const disk = await createLoopDisk(join(work, 'disk.img'), 16);
-  const agent = await startLocalAgent({ bundle: join(root, 'dist', 'xepa-agent.mjs'), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
+  const agent = await startLocalAgent({ bundle: join(root, 'dist', 'xepa-agent.mjs'), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
   const token = (scope: Scope[]): string => mintToken(key.privateKey, { agentId: agent.agentId, scope, ttlSeconds: 120 });
   const client = await connectAgent({ url: agent.url, fingerprint: agent.fingerprint, token: () => token(['control']) });
   const rfbs: RfbClient[] = [];

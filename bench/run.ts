@@ -76,7 +76,7 @@ async function installToFirstFrame(work: string, trustedKeyFile: string, keyDir:
   const stateDir = join(work, 'frame-agent');
   await fs.mkdir(join(stateDir, 'isos'), { recursive: true });
   await fs.copyFile(iso.iso, join(stateDir, 'isos', `${iso.sha256}.iso`)); // cached: no download in the figure
-  const agent = await startLocalAgent({ bundle, stateDir, trustedKeyFile, extraArgs: ['--accel', 'tcg'] });
+  const agent = await startLocalAgent({ bundle, stateDir, trustedKeyFile, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its (never fetched) ISO URL is on loopback
   const disk = await createLoopDisk(join(work, 'disk.img'), 128);
   const key = await loadControllerKey(keyDir);
   const client = await connectAgent({ url: agent.url, fingerprint: agent.fingerprint, token: () => mintToken(key.privateKey, { agentId: agent.agentId, scope: ['control'] }) });

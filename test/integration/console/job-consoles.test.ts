@@ -29,7 +29,7 @@ describe('consoles of a running install job (bundled agent, test ISO)', () => {
     keyDir = join(work, 'controller');
     const keys = await generateControllerKeys(keyDir);
     disk = await createLoopDisk(join(work, 'disk.img'), 128);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
+    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
     ctx = await createStreamContext({ url: agent.url, fingerprint: agent.fingerprint, keyDir });
   });
   afterAll(async () => {

@@ -52,7 +52,7 @@ describe('an install end to end', () => {
     keyDir = join(work, 'ctl');
     const keys = await generateControllerKeys(keyDir);
     disk = await createLoopDisk(join(work, 'disk.img'), 128);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
+    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
   });
   afterAll(async () => {
     await agent?.stop();

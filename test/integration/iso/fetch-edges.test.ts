@@ -9,7 +9,8 @@ import { makeIso, memoryLogger, serveFile, startServer, type TestServer } from '
 
 const SIZE = 1024 * 1024;
 const iso = makeIso(SIZE);
-const fast: Partial<FetchIsoDeps> = { backoffMs: () => 10, idleTimeoutMs: 5_000, retries: 2 };
+// The ISO server is on loopback, which fetchIso refuses unless allowed.
+const fast: Partial<FetchIsoDeps> = { backoffMs: () => 10, idleTimeoutMs: 5_000, retries: 2, allowLocalAddresses: true };
 
 let dir: string;
 let servers: TestServer[] = [];

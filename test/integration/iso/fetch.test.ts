@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchIso, type FetchIsoDeps, type FetchProgress } from '../../../agent/iso/index.js';
+import { urlDigest } from '../../../agent/iso/part-state.js';
 import { type XepaError, isXepaError } from '../../../agent/protocol/index.js';
 import { makeIso, memoryLogger, serveFile, startServer, type TestServer } from './iso-server.js';
 
 const SIZE = 3 * 1024 * 1024;
 const iso = makeIso(SIZE);
-const fast: Partial<FetchIsoDeps> = { backoffMs: () => 10, idleTimeoutMs: 5_000, retries: 5 };
+// The ISO server is on loopback, which fetchIso refuses unless allowed.
+const fast: Partial<FetchIsoDeps> = { backoffMs: () => 10, idleTimeoutMs: 5_000, retries: 5, allowLocalAddresses: true };
 
 let dir: string;
 let server: TestServer | undefined;
@@ -128,7 +130,7 @@ describe('fetchIso over real loopback HTTP', () => {
     server = await startServer(serveFile(iso.data, { stallAfter: (n) => (n === 1 ? 100_000 : 0), hang: (n) => n === 3 }));
     const { log } = memoryLogger();
     const err = await failure(
-      fetchIso({ url: `${server.url}/os.iso`, sha256: iso.sha256, destDir: dir }, { log, backoffMs: () => 10, idleTimeoutMs: 200, retries: 2 }),
+      fetchIso({ url: `${server.url}/os.iso`, sha256: iso.sha256, destDir: dir }, { log, backoffMs: () => 10, idleTimeoutMs: 200, retries: 2, allowLocalAddresses: true }),
     );
     expect(err.code).toBe('ERR_FETCH_TIMEOUT');
     expect(server.requests).toHaveLength(3);
@@ -176,7 +178,7 @@ describe('fetchIso over real loopback HTTP', () => {
     const part = join(dir, `${iso.sha256}.iso.part`);
     const url = `${server.url}/os.iso`;
     await writeFile(part, iso.data);
-    await writeFile(`${part}.json`, JSON.stringify({ url, etag: '"v1"', total: SIZE }));
+    await writeFile(`${part}.json`, JSON.stringify({ source: url, urlSha256: urlDigest(url), etag: '"v1"', total: SIZE }));
     const { log } = memoryLogger();
     const r = await fetchIso({ url, sha256: iso.sha256, destDir: dir }, { log, ...fast });
     expect(r).toMatchObject({ size: SIZE, reused: false });

@@ -44,7 +44,7 @@ describe('booting catalog releases', () => {
     keyDir = join(env.work, 'ctl');
     const keys = await generateControllerKeys(keyDir);
     disk = await createLoopDisk(join(env.work, 'disk.img'), 128);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(env.work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
+    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(env.work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
   });
   afterAll(async () => {
     await agent?.stop();

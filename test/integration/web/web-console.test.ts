@@ -66,7 +66,7 @@ describe('the web console in a browser', () => {
     menuSha256 = menu.sha256;
     iso = await serveFile(menu.path);
     disk = await createLoopDisk(join(work, 'disk.img'), 64);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
+    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
     const installed = await agentCli(['install', agent.url, '--iso-url', iso.url, '--sha256', menu.sha256,
       '--disk', disk.device, '--memory', '256', '--yes', '--detach', '--json']);
     expect(installed.code, installed.err).toBe(0);

@@ -18,14 +18,20 @@ export interface Harness {
   restart(): Promise<LocalAgent>; // start a new agent process on the same state directory
 }
 
-// Generates a controller key pair under `work` and starts the agent bundle with a state directory there.
-export async function startHarness(work: string): Promise<Harness> {
+// Generates a controller key pair under `work` and starts the agent bundle with a state directory there. The
+// tests' ISO servers listen on loopback, which an agent refuses unless allowed: allowLocalIsoUrls (default on here).
+export async function startHarness(work: string, o: { allowLocalIsoUrls?: boolean } = {}): Promise<Harness> {
   const keyDir = join(work, 'controller');
   const keys = await generateControllerKeys(keyDir);
   const key = await loadControllerKey(keyDir);
   const stateDir = join(work, 'agent');
   const start = (): Promise<LocalAgent> =>
-    startLocalAgent({ bundle: requireBundle(), stateDir, trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
+    startLocalAgent({
+      bundle: requireBundle(),
+      stateDir,
+      trustedKeyFile: keys.publicKeyPath,
+      extraArgs: ['--accel', 'tcg', ...(o.allowLocalIsoUrls === false ? [] : ['--allow-local-iso-urls'])],
+    });
   const h: Harness = {
     agent: await start(),
     keyDir,

@@ -61,7 +61,8 @@ export async function demoCommand(argv: string[], o: Output): Promise<number> {
     say(`      ${disk.device} backed by ${disk.image} (128 MiB)`);
 
     say('[5/7] agent on loopback');
-    agent = await startLocalAgent({ bundle: agentBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, probeKernel: iso.kernel });
+    // The demo serves its ISO on loopback, which an agent refuses unless the operator allows it.
+    agent = await startLocalAgent({ bundle: agentBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, probeKernel: iso.kernel, extraArgs: ['--allow-local-iso-urls'] });
     say(`      ${agent.url} (pid ${agent.pid}), agent id ${agent.agentId}, TLS fingerprint ${agent.fingerprint}`);
 
     say('[6/7] install through the controller: xepa install ... --disk ' + disk.device);

@@ -49,7 +49,7 @@ const statusOf = (r: Awaited<ReturnType<typeof finishJob>>) => Object.fromEntrie
 
 describe('finish', () => {
   it('stops a running VM, creates the installed system\'s boot entry first in BootOrder, and does not reboot by default', async () => {
-    await saveBackups(dir, [{ disk: '/dev/nvme0n1', sizeBytes: 1 << 30, takenAt: 't', head: { bytes: 0, gzBase64: '' }, tail: { bytes: 0, offset: 0, gzBase64: '' }, sha256: 'x' }]);
+    await saveBackups(dir, [{ disk: '/dev/nvme0n1', sizeBytes: 1 << 30, takenAt: 't', head: { bytes: 0, gzBase64: '' }, tail: { bytes: 0, offset: 0, gzBase64: '' }, sha256: '0'.repeat(64) }]);
     const j = job('running');
     const r = await finishJob(j, { job: 'job-1' }, deps());
     expect(j.state).toBe('done');

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createAgentLog } from './service/agent-log.js';
 import { checkStateDir, startAgentServer, ensureTlsIdentity } from './api/index.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { createConsoleRoutes, jobConsoleTargets } from './console/index.js';
@@ -137,8 +138,9 @@ if (argv.includes('--help') || argv.includes('-h')) {
     process.stderr.write(`xepa-agent: ${isXepaError(err) ? err.message : String(err)}\n${AGENT_USAGE}\n`);
     process.exit(2);
   }
-  // pino to stdout, created once here; tokens never reach the log (redacted if a header ever does).
-  const log = pino({ level: config.logLevel, base: { app: 'xepa-agent' }, redact: ['req.headers.authorization', '*.token'] });
+  // pino to stdout, created once here; tokens never reach the log (redacted if a header ever does), and every URL
+  // in it is shown redacted (agent/service/agent-log.ts).
+  const log = createAgentLog(config.logLevel);
   main(log, config).catch((err) => {
     log.fatal({ err }, 'agent failed to start');
     process.exit(1);

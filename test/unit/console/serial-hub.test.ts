@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SerialHub, type SerialViewer } from '../../../agent/console/index.js';
 import { silentLog } from '../api/fixtures.js';
+import { waitFor } from '../../support/wait-for.js';
 
 // A serial port as QEMU serves it: one unix socket, one client; `guest` writes what the guest prints.
 async function fakePort(dir: string) {
@@ -104,7 +105,8 @@ describe('serial hub', () => {
     const b = hub.attach(viewer().v);
     a.input(Buffer.from('root\n'));
     b.input(Buffer.from('ls\n'));
-    while (Buffer.concat(port.received).toString() !== 'root\nls\n') await new Promise((r) => setTimeout(r, 5));
+    // Wait for as many bytes as were sent, then look at what they are (the wait alone proves nothing).
+    await waitFor(() => Buffer.concat(port.received).length >= 8, { what: 'the viewers\' 8 bytes to reach the guest' });
     expect(Buffer.concat(port.received).toString()).toBe('root\nls\n');
   });
 

@@ -110,7 +110,8 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(config.maxTokenLifetimeSeconds ? { maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds } : {}),
   });
-  log.info({ agentId, port: server.port, host: config.listen.host, fingerprint: identity.fingerprint, version: VERSION }, 'agent listening');
+  // The route table (paths and scopes) is part of this line: operators see what is served, the frame fuzz reads it.
+  log.info({ agentId, port: server.port, host: config.listen.host, fingerprint: identity.fingerprint, version: VERSION, routes: server.routes() }, 'agent listening');
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

@@ -68,7 +68,6 @@ export function serveControlConnection(ws: WebSocket, opts: ServeControlOptions)
       .then(write, (err: unknown) => log.error({ err }, 'dispatch failed'))
       .finally(() => inFlight--);
   });
-  ws.on('error', (err) => log.debug({ err }, 'control socket error'));
   ws.once('close', (code) => {
     closed = true;
     log.debug({ code }, 'control connection closed');

@@ -14,7 +14,8 @@ import { startHeartbeat, PING_INTERVAL_MS } from './heartbeat.js';
 import { refuseUpgrade, replyJson } from './http-reply.js';
 import { IdempotencyCache } from './idempotency.js';
 import { ReplayCache } from './replay-cache.js';
-import { matchRoute, selectSubprotocol, type WsRoute } from './routes.js';
+import { listRoutes, matchRoute, selectSubprotocol, type RouteListing, type WsRoute } from './routes.js';
+import { guardSocket, guardWebSocket } from './socket-guard.js';
 
 /** Everything the agent's HTTPS/WSS server needs. */
 export interface AgentServerOptions {
@@ -43,6 +44,7 @@ export interface AgentServerOptions {
 export interface AgentServer {
   port: number;
   stats(): ServerStats; // open WebSockets per scope, pending connections, refusals by reason
+  routes(): RouteListing[]; // every WebSocket path served and the scopes that open it (listRoutes)
   close(): Promise<void>; // stops listening and ends every socket
 }
 
@@ -98,9 +100,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'https://agent');
     const remote = req.socket.remoteAddress;
+    // http hands the socket over without its error listener: guarded here, through the handshake and after it.
+    guardSocket(socket, log, { path: url.pathname, remote });
     const found = matchRoute(routes, url.pathname);
     try {
       if (!found) throw new XepaError('ERR_NOT_FOUND', `no such endpoint: ${url.pathname}`);
@@ -132,6 +135,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       gate.leavePending(req.socket);
       const wss = servers.get(found.route) as WebSocketServer;
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        // Every WebSocket, whatever its route, is guarded before the route sees it: a malformed frame closes
+        // that connection with the RFC's code and never reaches the process (socket-guard.ts).
+        guardWebSocket(ws, log, { path: url.pathname, scope, remote, jti: auth.claims.jti });
         ws.once('close', release);
         heartbeat.watch(ws);
         found.route.onConnection(ws, { req, auth, match: found.match });
@@ -165,6 +171,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   // Admission is the gate's: unauthenticated connections share a fair pool, WebSockets have per-scope budgets.
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
+    guardSocket(s, log, { remote: s.remoteAddress });
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
     // Unauthenticated from accept (before TLS) until it upgrades; evicted if older ones must make room.
@@ -204,6 +211,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   return {
     port,
     stats: () => gate.stats(),
+    routes: () => listRoutes(routes),
     close: async () => {
       heartbeat.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,10 +1,10 @@
 import { open as openFile } from 'node:fs/promises';
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { XepaError, isENOENT } from '../protocol/index.js';
 import { ByteRing } from './byte-ring.js';
 import { CLOSE, closeReason } from './limits.js';
+import { dialConsole } from './unix-connect.js';
 
 /** One serial viewer as the hub sees it (a ws WebSocket fits). */
 export interface SerialViewer {
@@ -51,7 +51,7 @@ export class SerialHub {
   // Connects to the port's socket, seeds the scrollback from the log's tail, and starts relaying.
   // Rejects with ERR_CONNECT when the socket cannot be reached (VM gone).
   static async open(o: SerialHubOptions): Promise<SerialHub> {
-    const upstream = (o.connect ?? net.createConnection)(o.socketPath);
+    const { socket: upstream } = dialConsole(o.socketPath, { log: o.log, ...(o.connect ? { connect: o.connect } : {}) });
     const early: Buffer[] = [];
     const collect = (c: Buffer): number => early.push(c);
     upstream.on('data', collect);
@@ -137,8 +137,10 @@ export class SerialHub {
         v.send(chunk);
       }
     });
-    this.upstream.on('error', (err) => this.o.log.info({ err: err.message, path: this.o.socketPath }, 'serial socket failed'));
+    // Errors are logged and end the socket where it was dialled (dialConsole); 'close' follows, even one that
+    // came while the scrollback was being read.
     this.upstream.on('close', () => this.close('the serial port closed: the VM ended'));
+    if (this.upstream.destroyed) this.close('the serial port closed: the VM ended');
   }
 }
 

@@ -56,6 +56,7 @@ export function serialRoute(o: { targets: ConsoleTargets; hubs: SerialHubs; coun
   const log = o.log.child({ mod: 'serial' });
   return {
     path: /^\/v1\/serial\/([01])$/,
+    instances: ['/v1/serial/0', '/v1/serial/1'],
     scope: 'serial',
     maxPayload: 64 << 10,
     subprotocols: ['binary', 'xepa'],

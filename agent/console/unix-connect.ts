@@ -1,4 +1,7 @@
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { guardSocket } from '../api/index.js';
 
 // How much one read from QEMU's VNC socket may bring: a unix socket queues about 200 KiB, so this takes it whole.
 export const UNIX_READ_BYTES = 256 << 10;
@@ -39,4 +42,26 @@ export function connectUnixPooled(path: string, readBytes = UNIX_READ_BYTES): Po
       if (owned.has(chunk.buffer as ArrayBuffer)) free.push(Buffer.from(chunk.buffer, 0, readBytes));
     },
   };
+}
+
+/** One console's connection to QEMU, and where its read buffers go back (pooled reads only). */
+export interface ConsoleUpstream {
+  socket: Duplex;
+  recycle?: (chunk: Buffer) => void;
+}
+
+/** How dialConsole connects. */
+export interface DialConsoleOptions {
+  log: Logger;
+  pooled?: boolean; // reads into pooled buffers (VNC's frame stream); default false
+  connect?: (path: string) => Duplex; // another dialer (tests); default a unix socket connection
+}
+
+// The one way the consoles dial QEMU's unix sockets (VNC, serial): the socket is guarded from birth, so QEMU
+// resetting or closing it (the VM ending, a refused connect) is logged and ends it with 'close' — never an
+// unhandled 'error' — whatever its user has attached yet.
+export function dialConsole(path: string, o: DialConsoleOptions): ConsoleUpstream {
+  const up: ConsoleUpstream = o.connect ? { socket: o.connect(path) } : o.pooled ? connectUnixPooled(path) : { socket: net.createConnection(path) };
+  guardSocket(up.socket, o.log, { upstream: path }, 'info');
+  return up;
 }

@@ -6,7 +6,7 @@ import { isXepaError } from '../protocol/index.js';
 import { jobParam, type ConsoleTargets } from './job-targets.js';
 import { CLOSE, closeReason, type ConsoleLimits } from './limits.js';
 import { RfbClientFilter } from './rfb-client-filter.js';
-import { connectUnixPooled } from './unix-connect.js';
+import { dialConsole } from './unix-connect.js';
 import type { ViewerCounts } from './viewer-counts.js';
 import { bridgeWebSocket } from './ws-bridge.js';
 
@@ -25,7 +25,6 @@ export interface VncRouteOptions {
 // Tokens with `vnc` may type and point; `vnc:view` tokens only look (the RFB filter drops their input).
 export function vncRoute(o: VncRouteOptions): WsRoute {
   const log = o.log.child({ mod: 'vnc' });
-  const connect = (path: string): { socket: Duplex; recycle?: (chunk: Buffer) => void } => (o.connect ? { socket: o.connect(path) } : connectUnixPooled(path));
   return {
     path: '/v1/vnc',
     scope: ['vnc', 'vnc:view'],
@@ -47,8 +46,8 @@ export function vncRoute(o: VncRouteOptions): WsRoute {
         return;
       }
       const filter = new RfbClientFilter(access);
-      const { socket: upstream, recycle } = connect(target.vnc);
       const vlog = log.child({ job: target.job, access, jti: auth.claims.jti });
+      const { socket: upstream, recycle } = dialConsole(target.vnc, { log: vlog, pooled: true, ...(o.connect ? { connect: o.connect } : {}) });
       vlog.info('vnc viewer connected');
       bridgeWebSocket({
         ws,

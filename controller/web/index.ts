@@ -18,6 +18,7 @@ export { qmpCommandOf, runConsoleQmp, CDROM_DEVICE_ID } from './qmp-actions.js';
 export { agentStreamTarget } from './stream-paths.js';
 export type { ConsoleAction } from './qmp-actions.js';
 export { streamTargetOf } from './ws-routes.js';
-export { JobHub } from './job-hub.js';
+export { JobHub, DEFAULT_JOB_HUB_LIMITS, MAX_EVENTS_PER_JOB } from './job-hub.js';
+export type { JobHubLimits } from './job-hub.js';
 export { startWebConsoleMount, mintLoginLink } from './mount.js';
 export type { WebConsoleMount } from './mount.js';

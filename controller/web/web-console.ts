@@ -7,7 +7,7 @@ import { serveApi } from './api-routes.js';
 import type { WebAssets } from './assets.js';
 import { type ConsoleContext, closeStreams } from './context.js';
 import { replyError } from './http-reply.js';
-import { JobHub } from './job-hub.js';
+import { JobHub, type JobHubLimits } from './job-hub.js';
 import { LoginExchange } from './login-exchange.js';
 import { mintLoginToken, type WebRole } from './login-token.js';
 import { ConsoleOrigin } from './origin.js';
@@ -27,6 +27,7 @@ export interface WebConsoleOptions {
   now?: () => number;
   sessionTtlMs?: number;
   maxLoginLifetimeSeconds?: number; // login links living longer are refused (default LOGIN_TOKEN_MAX_LIFETIME_SECONDS)
+  hubLimits?: Partial<JobHubLimits>; // memory bounds of the job event hub (DEFAULT_JOB_HUB_LIMITS)
   qmp?: ConsoleContext['qmp']; // default: through the agent's /v1/qmp
 }
 
@@ -58,7 +59,7 @@ export function createWebConsole(o: WebConsoleOptions): WebConsole {
       ...(o.maxLoginLifetimeSeconds ? { maxLifetimeSeconds: o.maxLoginLifetimeSeconds } : {}),
     }),
     sessions: new SessionStore({ now, ...(o.sessionTtlMs ? { ttlMs: o.sessionTtlMs } : {}), onEnd: (s) => closeStreams(ctx, s.id) }),
-    hub: new JobHub((job, after, onEvent) => o.agent.followJob(job, after, onEvent), o.log),
+    hub: new JobHub((job, after, onEvent) => o.agent.followJob(job, after, onEvent), o.log, o.hubLimits),
     assets: o.assets,
     streams: new Map(),
     qmp: o.qmp ?? ((job, execute, args) => runConsoleQmp(o.agent, job, execute, args)),

@@ -1,4 +1,4 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AnswerMediumParsed } from '../protocol/index.js';
 import type { VmAnswerMedium } from '../vm/index.js';
@@ -20,11 +20,12 @@ export async function buildAnswerMedium(a: AnswerMediumParsed, jobDir: string, r
     await rm(tree, { recursive: true, force: true });
     for (const f of files) {
       await mkdir(dirname(join(tree, f.path)), { recursive: true });
-      await writeFile(join(tree, f.path), f.data, { mode: 0o600 });
+      await writeFile(join(tree, f.path), f.data, { mode: 0o600, flag: 'wx' }); // answer files hold passwords: never through a planted name
     }
     const path = join(jobDir, 'answer.iso');
     checkTool(await run('xorriso', ['-as', 'mkisofs', '-quiet', '-V', label, '-J', '-joliet-long', '-r', '-o', path, tree]), `building the ${label} answer ISO`, 'ERR_ANSWER_MEDIUM');
     await rm(tree, { recursive: true, force: true });
+    await chmod(path, 0o600); // xorriso creates it 0644: it carries the answer files' secrets
     await stat(path);
     return { path, format: 'iso9660' };
   }
@@ -36,13 +37,15 @@ export async function buildAnswerMedium(a: AnswerMediumParsed, jobDir: string, r
   for (const d of dirs) checkTool(await run('mmd', ['-i', path, `::/${d}`]), `creating ${d} on the answer image`, 'ERR_ANSWER_MEDIUM');
   for (const f of files) {
     const tmp = join(jobDir, `answer-file-${files.indexOf(f)}`);
-    await writeFile(tmp, f.data, { mode: 0o600 });
+    await rm(tmp, { force: true }); // a leftover (or planted) name is removed, then created exclusively
+    await writeFile(tmp, f.data, { mode: 0o600, flag: 'wx' });
     try {
       checkTool(await run('mcopy', ['-i', path, tmp, `::/${f.path}`]), `copying ${f.path} onto the answer image`, 'ERR_ANSWER_MEDIUM');
     } finally {
       await rm(tmp, { force: true });
     }
   }
+  await chmod(path, 0o600); // mformat creates it per the umask: it carries the answer files' secrets
   return { path, format: 'vfat' };
 }
 

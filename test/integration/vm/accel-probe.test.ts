@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { probeAccel } from '../../../agent/vm/index.js';
 import { getProbeKernel } from './probe-kernel.js';
 
@@ -14,9 +14,16 @@ const expected = process.env.XEPA_EXPECT_ACCEL === 'kvm' ? 'kvm' : 'tcg';
 // have one on which a Linux guest hangs (the probe starts one QEMU and kills it at the deadline).
 const hasKvm = existsSync('/dev/kvm');
 
+// The probe kernel, or a skip of this test that says why in the report and on stderr.
+function kernelOrSkip(ctx: TestContext): string {
+  if ('kernel' in found) return found.kernel;
+  console.warn(`accel-probe: skipped "${ctx.task.name}": ${found.skip}`);
+  return ctx.skip(found.skip);
+}
+
 describe('probeAccel on this machine', () => {
-  it.skipIf('skip' in found)(`answers ${expected} with a real kernel, and kills the probe QEMU`, async () => {
-    const kernel = (found as { kernel: string }).kernel;
+  it(`answers ${expected} with a real kernel, and kills the probe QEMU`, async (ctx) => {
+    const kernel = kernelOrSkip(ctx);
     const children: ChildProcess[] = [];
     const recordingSpawn = ((...args: Parameters<typeof spawn>) => {
       const child = spawn(...args);
@@ -39,9 +46,9 @@ describe('probeAccel on this machine', () => {
     expect(child.signalCode === 'SIGKILL' || child.exitCode !== null).toBe(true);
   });
 
-  it.skipIf('skip' in found)('the same kernel runs under TCG on this machine (so the probe really tells KVM apart)', async () => {
+  it('the same kernel runs under TCG on this machine (so the probe really tells KVM apart)', async (ctx) => {
     // Sanity check of the probe's premise: the kernel reaches its panic under TCG well within the timeout.
-    const kernel = (found as { kernel: string }).kernel;
+    const kernel = kernelOrSkip(ctx);
     const child = spawn('qemu-system-x86_64', ['-machine', 'q35', '-accel', 'tcg', '-m', '256', '-nodefaults',
       '-display', 'none', '-no-reboot', '-serial', 'stdio', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1'],
     { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -53,5 +60,3 @@ describe('probeAccel on this machine', () => {
     expect(out).toMatch(/Kernel panic|VFS: Unable to mount root/);
   });
 });
-
-if ('skip' in found) console.warn(`accel-probe: skipped: ${found.skip}`);

@@ -1,13 +1,19 @@
-// Makes sure the Debian packages XEPA's demo and test builds need are installed on this host (apt, as root).
+// The Debian packages XEPA's demo and its tests need on this host, in two lists, and the apt step that installs
+// the missing ones (as root).
 import * as childProcess from 'node:child_process';
 import { XepaError } from '../agent/protocol/errors.js';
 
-// The Debian packages the demo needs: QEMU and firmware, the test-ISO builder's tools, kmod for depmod/modprobe.
+// The Debian packages `xepa demo` needs on this host, for itself and for the agent it starts there: QEMU and its
+// firmware and ROMs, the test-ISO builder's tools, loop devices, and every program the agent's install job spawns.
 export const DEMO_PACKAGES: readonly string[] = [
   'qemu-system-x86',
   'qemu-utils',
   'ovmf',
   'seabios',
+  // QEMU's iPXE ROMs: NIC option ROMs of the agent's VM, and the netboot test (a qemu-system-x86 dependency,
+  // named so it is never dropped)
+  'ipxe-qemu',
+  // the test-ISO builder (build/test-iso: TEST_ISO_PACKAGES), kmod for depmod/modprobe
   'xorriso',
   'grub-pc-bin',
   'grub-common',
@@ -16,14 +22,29 @@ export const DEMO_PACKAGES: readonly string[] = [
   'cpio',
   'zstd',
   'kmod',
+  // losetup and mount: the demo's loop disk
+  'mount',
+  'util-linux',
+  // the agent: sfdisk backs up partition tables before the install (fidelity and finish, issue 8), swtpm is the
+  // VM's TPM 2.0 when the host has one
+  'fdisk',
+  'swtpm',
+  // the guest's isolated network (issue 11, agent/vm/guest-net.ts): ip makes the job's network namespace and veth
+  // pair, nft its filter and NAT, sysctl (procps) turns IPv4 forwarding on for it; socat carries slirp's guestfwd
+  // connections (the answer endpoint, and in the lab the lab VM's connections to the host's ISO server)
+  'iproute2',
+  'nftables',
+  'procps',
+  'socat',
+];
+
+// What only the tests, the lab and the benchmarks need on top of DEMO_PACKAGES (`xepa deps --tests`, run by
+// `npm test` and `npm run bench`).
+export const TEST_PACKAGES: readonly string[] = [
   // xepa inject's integration tests: a real sshd, ssh-keygen, and debootstrap for the Debian root they inject into
   'openssh-server',
   'openssh-client',
   'debootstrap',
-  // the lab (test/lab/): socat carries the lab VM's guestfwd connections to the host's ISO server; the rescue
-  // image it builds carries sfdisk (the agent backs up partition tables with it)
-  'socat',
-  'fdisk',
   // the consoles (issue 4): a native VNC client for the --vnc-port test, websockify as the benchmark's baseline
   // (socat above also drives the `xepa qmp --listen` test)
   'vncsnapshot',
@@ -33,24 +54,20 @@ export const DEMO_PACKAGES: readonly string[] = [
   'chromium',
   // reliability (issue 7): curl is the fetch benchmark's baseline (bench/load-fetch.ts)
   'curl',
-  // Vendor Services (issue 5): QEMU's iPXE ROMs for the netboot test (a qemu-system-x86 dependency, named so it
-  // is never dropped), tar for the Alpine netboot tarball fixture
-  'ipxe-qemu',
+  // Vendor Services (issue 5): tar for the Alpine netboot tarball fixture
   'tar',
-  // fidelity and finish (issue 8): swtpm for the VM's TPM 2.0, x86_64 UEFI GRUB for the test ISO's UEFI variant
-  // (mtools and xorriso above build answer media; fdisk above gives sfdisk)
-  'swtpm',
+  // fidelity and finish (issue 8): x86_64 UEFI GRUB for the test ISO's UEFI variant (mtools and xorriso above
+  // build answer media)
   'grub-efi-amd64-bin',
   // finish writes UEFI boot entries with efibootmgr, and the lab's rescue image carries it (and qemu-img from
-  // qemu-utils above): every tool the lab copies into its images is required, never "optional"
+  // qemu-utils, sfdisk from fdisk above): every tool the lab copies into its images is required, never "optional"
   'efibootmgr',
-  // programs the code and the tests spawn that a minimal Debian may lack: losetup and mount (loop disks of the demo
-  // and the tests), ip (network namespaces of the tests), openssl (test certificates)
-  'mount',
-  'util-linux',
-  'iproute2',
+  // openssl: test certificates
   'openssl',
 ];
+
+// Everything: what the demo needs and what only the tests need (`xepa deps --tests`).
+export const ALL_PACKAGES: readonly string[] = [...DEMO_PACKAGES, ...TEST_PACKAGES];
 
 // What ensureDebianPackages needs from the outside world.
 export interface HostDepsDeps {

@@ -1,7 +1,7 @@
 import { VERSION, isXepaError } from '../../agent/protocol/index.js';
-import { demoCommand } from '../demo/index.js';
 import { agentsCommand } from './commands/agents.js';
 import { consoleCommand } from './commands/console.js';
+import { demoCommand } from './commands/demo.js';
 import { qmpCommand } from './commands/qmp.js';
 import { screenshotCommand } from './commands/screenshot.js';
 import { serialCommand } from './commands/serial.js';
@@ -20,7 +20,7 @@ const USAGE = `xepa ${VERSION}: install any ISO on a bare-metal server from its 
 
 usage: xepa VERB [options]   (xepa VERB --help for a verb's options)
   demo                       the whole job on this machine: agent, loop disk, test ISO, install, boot check
-  deps                       install the Debian packages XEPA needs here (only the missing ones)
+  deps [--tests]             install the Debian packages the demo (--tests: also the tests) needs here, only missing ones
   keygen                     create the controller's Ed25519 key pair
   token                      mint a scoped, short-lived token for an agent
   inventory HOST             what the agent sees: CPU, memory, firmware, KVM, disks, NICs, PCI

@@ -6,17 +6,9 @@ import { DEMO_PACKAGES, ensureDebianPackages } from '../../build/host-deps.js';
 import { ensureTestIso } from '../../build/test-iso/index.js';
 import { generateControllerKeys } from '../auth/index.js';
 import { bootDiskUntilMarker } from '../qemu/index.js';
-import { parse } from '../cli/args.js';
-import { installCommand } from '../cli/commands/install.js';
-import { line, type Output } from '../cli/output.js';
 import { serveFile } from './file-server.js';
 import { startLocalAgent, type LocalAgent } from './local-agent.js';
 import { createLoopDisk, loopDevicesUnder, type LoopDisk } from './loop-disk.js';
-
-export const DEMO_USAGE = `usage: xepa demo [--keep] [--memory MIB] [--skip-packages]
-Runs the main job on this machine: installs missing Debian packages, builds the test installer ISO (cached),
-starts an agent on loopback, installs the ISO through the controller onto a loop device backed by a disk image,
-then boots that disk alone and checks the installed system comes up. Cleans up after itself (--keep keeps files).`;
 
 // Where the agent bundle is: beside this bundle (dist/), or dist/ of the repository when run from source.
 function agentBundle(): string {
@@ -25,16 +17,20 @@ function agentBundle(): string {
   throw new Error('dist/xepa-agent.mjs not found: run `npm run build` first');
 }
 
-// `xepa demo`: the whole install on one machine, with a report of every step.
-export async function demoCommand(argv: string[], o: Output): Promise<number> {
-  const { values } = parse(argv, {
-    keep: { type: 'boolean', default: false },
-    memory: { type: 'string', default: '512' },
-    'skip-packages': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
-  if (values.help) return line(o.out, DEMO_USAGE), 0;
-  const say = (s: string): void => line(o.err, s);
+// What the demo is told: its options, where its report goes, and how to run `xepa install` (the CLI's verb, given
+// by the caller so that the demo goes through the controller exactly as a user would, without importing the CLI).
+export interface DemoOptions {
+  keep: boolean; // keep the temporary files (disk image, agent state) for a look afterwards
+  memoryMiB: number; // the installer VM's memory
+  skipPackages: boolean; // do not check or install the Debian packages
+  say: (line: string) => void; // one line of the step-by-step report
+  install: (argv: string[]) => Promise<number>; // `xepa install ARGV`, its exit code
+}
+
+// The whole install on one machine, with a report of every step; ok when the installed disk boots. Cleans up
+// after itself (the agent stopped, the loop device detached, the files removed unless `keep`).
+export async function runDemo(d: DemoOptions): Promise<{ ok: boolean; seconds: number }> {
+  const say = d.say;
   const started = Date.now();
   const work = mkdtempSync(join(tmpdir(), 'xepa-demo-'));
   let agent: LocalAgent | undefined;
@@ -43,7 +39,7 @@ export async function demoCommand(argv: string[], o: Output): Promise<number> {
   let ok = false;
   try {
     say('[1/7] host packages');
-    if (!values['skip-packages']) {
+    if (!d.skipPackages) {
       const { installed } = await ensureDebianPackages([...DEMO_PACKAGES], { log: say });
       say(`      ${installed.length ? `installed ${installed.join(' ')}` : 'all present'}`);
     }
@@ -67,11 +63,8 @@ export async function demoCommand(argv: string[], o: Output): Promise<number> {
 
     say('[6/7] install through the controller: xepa install ... --disk ' + disk.device);
     server = await serveFile(iso.iso);
-    const code = await installCommand(
-      [agent.url, '--iso-url', server.url, '--sha256', iso.sha256, '--disk', disk.device, '--memory', values.memory,
-        '--yes', '--fingerprint', agent.fingerprint, '--key-dir', keyDir],
-      o,
-    );
+    const code = await d.install([agent.url, '--iso-url', server.url, '--sha256', iso.sha256, '--disk', disk.device,
+      '--memory', String(d.memoryMiB), '--yes', '--fingerprint', agent.fingerprint, '--key-dir', keyDir]);
     if (code !== 0) throw new Error(`the install did not finish (exit ${code}); agent log: ${join(work, 'agent')}`);
 
     say('[7/7] boot the installed disk alone (no ISO, snapshot: nothing written)');
@@ -89,9 +82,8 @@ export async function demoCommand(argv: string[], o: Output): Promise<number> {
     await disk?.detach().catch((err) => say(`cannot detach ${disk?.device}: ${(err as Error).message}`));
     const left = await loopDevicesUnder(work).catch(() => []);
     if (left.length) say(`warning: loop devices still attached: ${left.join(' ')}`);
-    if (!values.keep) await fs.rm(work, { recursive: true, force: true });
-    say(`cleanup: agent stopped, loop device detached${values.keep ? `, files kept in ${work}` : ', temporary files removed'}`);
+    if (!d.keep) await fs.rm(work, { recursive: true, force: true });
+    say(`cleanup: agent stopped, loop device detached${d.keep ? `, files kept in ${work}` : ', temporary files removed'}`);
   }
-  line(o.out, ok ? `xepa demo: OK in ${((Date.now() - started) / 1000).toFixed(0)} s — installed through the agent, and the installed disk boots` : 'xepa demo: FAILED');
-  return ok ? 0 : 1;
+  return { ok, seconds: (Date.now() - started) / 1000 };
 }

@@ -1,2 +1,2 @@
-// The local demo: the main job end to end on one machine.
-export { demoCommand, DEMO_USAGE } from './demo.js';
+// The local demo: the main job end to end on one machine (the `xepa demo` verb in controller/cli drives it).
+export { runDemo, type DemoOptions } from './demo.js';

@@ -10,7 +10,7 @@ set -euo pipefail
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH="$PATH:/usr/sbin:/sbin"
 
 # Host packages whose files go into the image (their versions are part of the cache key).
-# Every one is required: a missing package stops the build here, naming it (xepa deps installs them all), rather
+# Every one is required: a missing package stops the build here, naming it (xepa deps --tests installs them all), rather
 # than leaving a feature out of the image and failing a lab scenario later.
 PACKAGES="busybox-static kmod qemu-system-x86 qemu-system-data seabios ipxe-qemu libc6 zstd cpio fdisk
   xorriso mtools efibootmgr qemu-utils ovmf"
@@ -131,7 +131,7 @@ build() {
     put "/usr/share/OVMF/$m"
   done
   for m in $TOOLS; do
-    command -v "$m" > /dev/null || die "$m is missing: run xepa deps"
+    command -v "$m" > /dev/null || die "$m is missing: run xepa deps --tests"
     put_with_libs "$(command -v "$m")" "/usr/sbin/$m"
   done
   # mtools converts names to the DOS code page (850, also 437) with iconv, whose glibc modules ldd cannot see:

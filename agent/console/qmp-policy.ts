@@ -92,7 +92,7 @@ function changeMediumArgs(args: Record<string, unknown> | undefined, ctx: QmpPol
     const base = realOf(dir);
     return base !== undefined && dirname(real) === base;
   });
-  if (!inside) throw forbidden(`blockdev-change-medium: ${file} is not in the agent's ISO cache (${ctx.mediaDirs.join(', ')})`);
+  if (!inside) throw forbidden(`blockdev-change-medium: ${file} is not in the agent's media directories (its ISO cache: ${ctx.mediaDirs.join(', ')})`);
   if (!VERIFIED_ISO.test(basename(real))) {
     throw forbidden(`blockdev-change-medium: ${file} is not a verified ISO of the cache (only complete downloads named <sha256>.iso are)`);
   }

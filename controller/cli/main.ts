@@ -35,7 +35,7 @@ usage: xepa VERB [options]   (xepa VERB --help for a verb's options)
   vendor list|update|...     Vendor Services: OS catalog, verified store, updater, rollback (xepa vendor --help)
   console HOST               the installer's screen: web console link, or --vnc-port PORT for a native VNC viewer
   serial HOST [N]            attach this terminal to serial port N (0 or 1), earlier output first; Ctrl-] detaches
-  qmp HOST [CMD [ARGS]]      run a QMP command, or --listen PATH|PORT for qmp-shell/socat (allow-listed commands)
+  qmp HOST [CMD [ARGS]]      run a QMP command, or --listen PATH|[HOST:]PORT for qmp-shell/socat (allow-listed commands)
   screenshot HOST -o F.png   save the installer's screen as PNG
 HOST is host[:port] (default port 7443), wss://host:port or a registered agent id; the agent's TLS fingerprint
 is pinned (--fingerprint, XEPA_FINGERPRINT, or the one recorded by inject). Keys live in $XEPA_HOME or ~/.config/xepa.`;

@@ -7,6 +7,7 @@ import { renderPlan } from '../render.js';
 import { resolveOsSpec, type ResolvedIso } from '../../vendor/index.js';
 import { openSession } from '../session.js';
 import { applyFidelityOptions, FIDELITY_OPTIONS, FIDELITY_USAGE } from '../fidelity-options.js';
+import { consoleHint } from '../console-hint.js';
 import { followJob } from './follow.js';
 
 export const INSTALL_USAGE = `usage: xepa install HOST --iso-url URL --sha256 HEX --disk DISK [--disk DISK]...
@@ -105,7 +106,7 @@ export async function installCommand(argv: string[], o: Output): Promise<number>
     // The same key on a retried install returns the same job (idempotent).
     const job = await session.client.call('install', { ...request, planHash: plan.hash });
     if (values.json && values.detach) line(o.out, JSON.stringify(job));
-    else line(o.err, `job ${job.id} started on ${session.agentId}; VNC socket on the agent: ${job.consoles?.vnc ?? '-'}`);
+    else line(o.err, `job ${job.id} started on ${session.agentId}\n${consoleHint({ host: positionals[0]!, job: job.id, fingerprint: values.fingerprint, keyDir: values['key-dir'] })}`);
     if (values.detach) return 0;
     return await followJob(session, job.id, 0, o, { json: values.json });
   } finally {

@@ -3,22 +3,27 @@ import { XepaError } from '../../../agent/protocol/index.js';
 import { bridgeLocalSocket, runQmpCommand, startPortForward } from '../../console/index.js';
 import { parse } from '../args.js';
 import { line, type Output } from '../output.js';
-import { STREAM_OPTIONS, portOf, streamContextFor, untilInterrupted } from './console.js';
+import { parseListenAddress } from '../listen-address.js';
+import { STREAM_OPTIONS, streamContextFor, untilInterrupted } from './console.js';
 
 // The verb's help text.
 export const QMP_USAGE = `usage: xepa qmp HOST COMMAND [JSON-ARGUMENTS]     run one QMP command, print its return as JSON
-       xepa qmp HOST --listen PATH|PORT [--bind ADDR]  serve the agent's QMP locally (qmp-shell, socat)
+       xepa qmp HOST --listen PATH|PORT|HOST:PORT [--bind ADDR]  serve the agent's QMP locally (qmp-shell, socat)
        xepa qmp HOST                                   QMP on stdin/stdout (type JSON commands)
   [--job ID] [--fingerprint FP] [--key-dir DIR]
+--listen takes a TCP port (on 127.0.0.1, or --bind ADDR), HOST:PORT ([::1]:PORT for IPv6), or a unix socket path
+with a slash (/tmp/qmp.sock, ./qmp.sock); anything else is refused.
 The agent allows: query-status, query-block, system_powerdown, system_reset, quit, eject, blockdev-change-medium,
 screendump, send-key, input-send-event, stop, cont and a few queries; other commands get a GenericError.`;
 
-// `xepa qmp`: one command, a local forward (unix socket path or TCP port), or stdin/stdout.
+// `xepa qmp`: one command, a local forward (unix socket path, TCP port or HOST:PORT), or stdin/stdout.
 export async function qmpCommand(argv: string[], o: Output): Promise<number> {
   const { values, positionals } = parse(argv, { ...STREAM_OPTIONS, listen: { type: 'string' }, bind: { type: 'string' } });
   if (values.help) return line(o.out, QMP_USAGE), 0;
   const [host, command, rawArgs] = positionals;
   if (!host) return line(o.err, QMP_USAGE), 2;
+  // Refused before any connection is made.
+  const listen = values.listen !== undefined ? parseListenAddress(values.listen, values.bind) : undefined;
   let args: Record<string, unknown> | undefined;
   if (rawArgs !== undefined) {
     try {
@@ -38,10 +43,10 @@ export async function qmpCommand(argv: string[], o: Output): Promise<number> {
     }
     return 0;
   }
-  if (values.listen !== undefined) {
-    const tcp = /^\d+$/.test(values.listen);
+  if (listen) {
+    const tcp = !('path' in listen);
     const forward = await startPortForward({
-      listen: tcp ? { host: values.bind ?? '127.0.0.1', port: portOf(values.listen, '--listen') } : { path: values.listen },
+      listen,
       open,
       onEvent: (e) => e.kind === 'error' && line(o.err, `client ${e.remote}: ${e.error.message}`),
     });

@@ -18,9 +18,9 @@ interface CliChild {
   exit: Promise<number | null>;
 }
 
-function spawnCli(args: string[]): CliChild {
+function spawnCli(args: string[], cwd?: string): CliChild {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node build/bundle.mjs\` (npm test does it)`);
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd });
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
   const err: string[] = [];
@@ -101,6 +101,21 @@ describe('native clients through the xepa CLI (real QEMU guest)', () => {
       expect(replies).toContainEqual({ return: {} });
       expect(replies).toContainEqual({ return: { status: 'running', running: true, singlestep: false }, id: 's' });
       expect(replies.find((m) => m.id === 'h')).toMatchObject({ error: { class: 'GenericError' } });
+    } finally {
+      cli.child.kill('SIGINT');
+    }
+    expect(await cli.exit).toBe(0);
+  });
+
+  it('serves QMP over TCP for `xepa qmp --listen 127.0.0.1:PORT`, and creates no file of that name', async () => {
+    const cli = spawnCli(['qmp', rig.url, '--listen', '127.0.0.1:0', ...pin()], rig.dir);
+    try {
+      const address = /^QMP of \S+ on (127\.0\.0\.1:\d+) /.exec(await cli.until(/^QMP of /))?.[1];
+      expect(address).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+      const r = await run('socat', ['-t', '3', '-', `TCP:${address}`], '{"execute":"qmp_capabilities"}\n{"execute":"query-status","id":"s"}\n');
+      const replies = r.out.trim().split(/\r?\n/).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(replies).toContainEqual({ return: { status: 'running', running: true, singlestep: false }, id: 's' });
+      expect(existsSync(join(rig.dir, '127.0.0.1:0'))).toBe(false);
     } finally {
       cli.child.kill('SIGINT');
     }

@@ -87,6 +87,10 @@ describe('an install end to end', () => {
       expect(r.err).toMatch(/running .*installer running under TCG/);
       expect(r.err).toMatch(/done +install finished/);
       expect(r.code).toBe(0);
+      // the job line says how to open the installer's screen from here, never the agent-side socket path
+      expect(r.err).toContain(`xepa console ${agent.url} --vnc-port 5901 --job `);
+      expect(r.err).toContain(`xepa serve --agent ${agent.url} --fingerprint ${agent.fingerprint}`);
+      expect(r.err).not.toMatch(/VNC socket on the agent|vnc\.sock/);
       // resumed once, from what had arrived before the cut (at most the cut point)
       expect(server.ranges).toHaveLength(1);
       const from = Number(/^bytes=(\d+)-$/.exec(server.ranges[0]!)?.[1]);

@@ -2,7 +2,7 @@
 // boot sector halts the guest, QEMU (TCG) install jobs that save the disks' partition tables, and control
 // calls an attacker with a control token could send. Every refusal leaves the disks as they were; a
 // decompression bomb in a sub-megabyte message does not grow the agent's peak memory.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,17 @@ describe('disk.restore-partition-table against the real agent', () => {
     }
   });
 
+  it("refuses while anything else holds the disk exclusively (the kernel answers EBUSY to the restore's own O_EXCL open)", async () => {
+    const holder = await open(diskA.device, constants.O_RDONLY | constants.O_EXCL); // as a job's claim or a mount would
+    try {
+      const r = client.call('disk.restore-partition-table', { job: ended, disk: diskA.device, mode: 'raw' });
+      expect(await codeOfAsync(r)).toBe('ERR_DEVICE_BUSY');
+    } finally {
+      await holder.close();
+    }
+    expect((await sector0(diskA.device))[0]).toBe(0xaa);
+  });
+
   it('refuses a caller-supplied record that aims the saved bytes at another disk', async () => {
     const own = (await client.call('job.backup', { job: ended })).backup!;
     const before = await sector0(diskB.device);
@@ -115,6 +126,15 @@ describe('disk.restore-partition-table against the real agent', () => {
     expect(grewMiB, `agent peak RSS grew ${grewMiB.toFixed(1)} MiB`).toBeLessThan(64);
     expect((await sector0(diskA.device))[0]).toBe(0xaa);
     expect((await client.call('job.get', { job: ended })).id).toBe(ended); // the agent still serves
+  });
+
+  it('replays the saved sfdisk dump onto the block device while the agent holds it exclusively', async () => {
+    const own = (await client.call('job.backup', { job: ended })).backup!;
+    expect(own.sfdisk).toMatch(/label: dos/); // the boot sector's 55 AA signature reads as an empty DOS table
+    const r = await client.call('disk.restore-partition-table', { job: ended, disk: diskA.device, mode: 'sfdisk' });
+    expect(r.message).toMatch(/restored from the sfdisk dump/);
+    const s = await sector0(diskA.device);
+    expect([s[510], s[511]]).toEqual([0x55, 0xaa]);
   });
 
   it("writes the job's own saved ends back onto the disk it owned once no job holds it", async () => {

@@ -12,7 +12,7 @@ import { startHarness, watchJob, fakeIso, type Harness } from './helpers/agent-h
 import { BOOT_MARKER, createBootDisk } from './helpers/boot-disk.js';
 import { startFaultServer, type FaultServer } from './helpers/fault-server.js';
 import { isAlive, killStrays } from './helpers/processes.js';
-import { TRANSPORT_FAULTS, openTls, readExchange, transportFault, upgradeRequest, within } from './helpers/raw-ws.js';
+import { HANDSHAKE_FAULTS, ROUTE_FAULTS, openTls, readExchange, transportFault, upgradeRequest, within } from './helpers/raw-ws.js';
 import { malformations } from './helpers/ws-frames.js';
 
 // Frame-level fuzz of every WebSocket route of the real agent process (the bundle, loopback), while a job's VM
@@ -118,9 +118,12 @@ describe('malformed WebSocket frames and transport faults on every route, under 
     const cases = malformations();
     const started = Date.now();
     let connections = 0;
+    const perPair: string[] = [];
     for (const route of table) {
-      for (const scope of route.scopes) {
+      for (const [i, scope] of route.scopes.entries()) {
+        const pairStart = Date.now();
         const wrong: string[] = [];
+        const faults = i === 0 ? [...ROUTE_FAULTS, ...HANDSHAKE_FAULTS] : ROUTE_FAULTS;
         await pool(cases, 3, async (m) => {
           const c = await openTls(port).catch((err: Error) => (wrong.push(`${m.name}: ${err.message}`), undefined));
           if (!c) return;
@@ -134,17 +137,18 @@ describe('malformed WebSocket frames and transport faults on every route, under 
             wrong.push(`${m.name}: status ${ex.status}, close ${ex.closeCode ?? 'none'} (want 101, ${m.expectClose})`);
           }
         });
-        await pool(TRANSPORT_FAULTS, 3, async (fault) => {
+        await pool(faults, 3, async (fault) => {
           const status = await transportFault(port, route.path, token(scope), fault).catch((err: Error) => (wrong.push(`${fault}: ${err.message}`), 0));
           connections++;
           if (status !== undefined && status !== 101) wrong.push(`${fault}: upgrade answered ${status}`);
         });
         await within(agentStillServes(`${route.path} under ${scope}`), 30_000, `the agent's health check after ${route.path} under ${scope}`);
         expect(wrong, `${route.path} under ${scope}`).toEqual([]);
+        perPair.push(`${route.path} ${scope} ${Date.now() - pairStart} ms`);
       }
     }
     const pairs = table.reduce((n, r) => n + r.scopes.length, 0);
-    expect(connections).toBe(pairs * (cases.length + TRANSPORT_FAULTS.length));
-    console.log(`ws-frame-fuzz: ${table.length} paths, ${pairs} path x scope pairs, ${cases.length} malformations + ${TRANSPORT_FAULTS.length} transport faults each: ${connections} connections in ${Date.now() - started} ms`);
+    expect(connections).toBe(pairs * (cases.length + ROUTE_FAULTS.length) + table.length * HANDSHAKE_FAULTS.length);
+    console.log(`ws-frame-fuzz: ${table.length} paths, ${pairs} path x scope pairs, ${cases.length} malformations + ${ROUTE_FAULTS.length} route faults each, ${HANDSHAKE_FAULTS.length} handshake faults per path: ${connections} connections in ${Date.now() - started} ms (${perPair.join(', ')})`);
   }, 180_000);
 });

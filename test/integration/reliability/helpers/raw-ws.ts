@@ -125,15 +125,10 @@ export type TransportFault =
   | 'FIN mid-upgrade-request'
   | 'RST right after the upgrade request';
 
-export const TRANSPORT_FAULTS: readonly TransportFault[] = [
-  'RST mid-frame',
-  'half-close mid-frame',
-  'RST mid-TLS-handshake',
-  'FIN mid-TLS-handshake',
-  'RST mid-upgrade-request',
-  'FIN mid-upgrade-request',
-  'RST right after the upgrade request',
-];
+// Faults that reach a route (a WebSocket exists, or the upgrade request is complete): run per route and scope.
+export const ROUTE_FAULTS: readonly TransportFault[] = ['RST mid-frame', 'half-close mid-frame', 'RST right after the upgrade request'];
+// Faults cut before the agent knows the route (TLS handshake, a request's headers): run once per path.
+export const HANDSHAKE_FAULTS: readonly TransportFault[] = ['RST mid-TLS-handshake', 'FIN mid-TLS-handshake', 'RST mid-upgrade-request', 'FIN mid-upgrade-request'];
 
 // The first bytes of a TLS 1.2 ClientHello record, cut short.
 const PARTIAL_CLIENT_HELLO = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), randomBytes(20)]);

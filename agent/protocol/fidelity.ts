@@ -145,7 +145,7 @@ export type FinishReport = z.infer<typeof FinishReport>;
 export const RestorePartitionTableParams = z
   .object({
     job: z.string().min(1).max(64),
-    disk: z.string().min(1).max(256), // the backup's disk path or its serial
+    disk: z.string().min(1).max(256), // the backup's disk path, serial or WWN
     mode: z.enum(['sfdisk', 'raw']).default('sfdisk'),
     // The controller's copy, a cross-check only: refused unless identical to the agent's own record (same
     // digest); the bytes written always come from the agent's record of this job.

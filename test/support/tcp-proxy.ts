@@ -7,6 +7,7 @@ export interface TcpProxy {
   refuse(on: boolean): void; // new connections are closed at once, like an unreachable agent
   swallow(on: boolean): void; // bytes from the agent are dropped (requests arrive, replies never do)
   connections(): number; // proxied connections accepted so far
+  swallowed(): number; // bytes from the agent dropped while swallowing, so far
   close(): Promise<void>;
 }
 
@@ -16,6 +17,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let refusing = false;
   let swallowing = false;
   let accepted = 0;
+  let dropped = 0;
   const server = createServer((client) => {
     if (refusing) return void client.destroy();
     accepted++;
@@ -31,7 +33,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     upstream.on('error', end).on('close', end);
     client.on('data', (d: Buffer) => upstream.write(d));
     upstream.on('data', (d: Buffer) => {
-      if (!swallowing) client.write(d);
+      if (swallowing) dropped += d.length;
+      else client.write(d);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -48,6 +51,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     refuse: (on) => void (refusing = on),
     swallow: (on) => void (swallowing = on),
     connections: () => accepted,
+    swallowed: () => dropped,
     close: () => {
       cut();
       return new Promise((r) => server.close(() => r()));

@@ -63,13 +63,18 @@ describe('serial hub', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('gives a late viewer the output printed before it came, from the log and from the live port', async () => {
+  // A hub over a fresh fake port, both closed after the test; `guest` is the port's end that QEMU would hold.
+  async function hubOn(o: { ringBytes: number; viewerBacklogBytes: number; logPath?: string }) {
     const port = await fakePort(dir);
-    const log = join(dir, 'serial0.log');
-    writeFileSync(log, 'BIOS\r\nbooting the installer\r\n');
-    const hub = await SerialHub.open({ socketPath: port.path, logPath: log, ringBytes: 1024, viewerBacklogBytes: 1 << 20, log: silentLog() });
+    const hub = await SerialHub.open({ socketPath: port.path, ...o, log: silentLog() });
     cleanups.push(() => hub.close(), port.close);
-    const guest = await port.connected();
+    return { port, hub, guest: await port.connected() };
+  }
+
+  it('gives a late viewer the output printed before it came, from the log and from the live port', async () => {
+    const logPath = join(dir, 'serial0.log');
+    writeFileSync(logPath, 'BIOS\r\nbooting the installer\r\n');
+    const { hub, guest } = await hubOn({ logPath, ringBytes: 1024, viewerBacklogBytes: 1 << 20 });
     const early = viewer();
     hub.attach(early.v);
     guest.write('partitioning /dev/sda\r\n');
@@ -83,10 +88,7 @@ describe('serial hub', () => {
   });
 
   it('keeps only the newest ringBytes of scrollback', async () => {
-    const port = await fakePort(dir);
-    const hub = await SerialHub.open({ socketPath: port.path, ringBytes: 8, viewerBacklogBytes: 1 << 20, log: silentLog() });
-    cleanups.push(() => hub.close(), port.close);
-    const guest = await port.connected();
+    const { hub, guest } = await hubOn({ ringBytes: 8, viewerBacklogBytes: 1 << 20 });
     const first = viewer();
     hub.attach(first.v);
     guest.write('0123456789abcdef');
@@ -97,10 +99,7 @@ describe('serial hub', () => {
   });
 
   it("sends every viewer's input to the guest", async () => {
-    const port = await fakePort(dir);
-    const hub = await SerialHub.open({ socketPath: port.path, ringBytes: 64, viewerBacklogBytes: 1 << 20, log: silentLog() });
-    cleanups.push(() => hub.close(), port.close);
-    await port.connected();
+    const { port, hub } = await hubOn({ ringBytes: 64, viewerBacklogBytes: 1 << 20 });
     const a = hub.attach(viewer().v);
     const b = hub.attach(viewer().v);
     a.input(Buffer.from('root\n'));
@@ -111,10 +110,7 @@ describe('serial hub', () => {
   });
 
   it('drops a viewer that fell too far behind instead of holding the guest up, and keeps serving the others', async () => {
-    const port = await fakePort(dir);
-    const hub = await SerialHub.open({ socketPath: port.path, ringBytes: 64, viewerBacklogBytes: 1000, log: silentLog() });
-    cleanups.push(() => hub.close(), port.close);
-    const guest = await port.connected();
+    const { hub, guest } = await hubOn({ ringBytes: 64, viewerBacklogBytes: 1000 });
     const slow = viewer();
     const fine = viewer();
     hub.attach(slow.v);
@@ -128,9 +124,7 @@ describe('serial hub', () => {
   });
 
   it('closes its viewers when the port closes (the VM ended)', async () => {
-    const port = await fakePort(dir);
-    const hub = await SerialHub.open({ socketPath: port.path, ringBytes: 64, viewerBacklogBytes: 1000, log: silentLog() });
-    await port.connected();
+    const { port, hub } = await hubOn({ ringBytes: 64, viewerBacklogBytes: 1000 });
     const v = viewer();
     hub.attach(v.v);
     const ended = new Promise<void>((r) => hub.onClose(r));

@@ -6,3 +6,4 @@ export { defaultBackoff } from './backoff.js';
 export { type HttpRequestFn } from './http-get.js';
 export { isoPaths, type IsoPaths } from './part-state.js';
 export { formatBytes } from './format.js';
+export { localAddressRule, guardedLookup } from './address-guard.js';

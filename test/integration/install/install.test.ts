@@ -87,10 +87,14 @@ describe('an install end to end', () => {
       expect(r.err).toMatch(/running .*installer running under TCG/);
       expect(r.err).toMatch(/done +install finished/);
       expect(r.code).toBe(0);
-      // the job line says how to open the installer's screen from here, never the agent-side socket path
-      expect(r.err).toContain(`xepa console ${agent.url} --vnc-port 5901 --job `);
-      expect(r.err).toContain(`xepa serve --agent ${agent.url} --fingerprint ${agent.fingerprint}`);
-      expect(r.err).not.toMatch(/VNC socket on the agent|vnc\.sock/);
+      // the line after "job ... started on ..." says how to open the installer's screen from here (never the
+      // agent-side VNC socket path, a file only the agent may open)
+      const lines = r.err.split('\n');
+      const started = lines.findIndex((l) => /^job \S+ started on \S+$/.test(l));
+      expect(started, r.err).toBeGreaterThanOrEqual(0);
+      expect(lines[started + 1]).toContain(`the installer's screen: xepa console ${agent.url} --vnc-port 5901 --job `);
+      expect(lines[started + 2]).toContain(`xepa serve --agent ${agent.url} --fingerprint ${agent.fingerprint}`);
+      expect(r.err).not.toMatch(/VNC socket on the agent/);
       // resumed once, from what had arrived before the cut (at most the cut point)
       expect(server.ranges).toHaveLength(1);
       const from = Number(/^bytes=(\d+)-$/.exec(server.ranges[0]!)?.[1]);

@@ -9,6 +9,10 @@ export const ALPINE_PACKAGES: readonly string[] = [
   'ovmf', // UEFI firmware for hosts booted in UEFI mode
   'swtpm', // optional TPM 2.0 for the guest
   'ca-certificates', // HTTPS ISO downloads
+  // the guest's isolated network (agent/vm/guest-net.ts): busybox ip has no netns; sysctl is busybox's
+  'iproute2',
+  'nftables',
+  'socat', // slirp's guestfwd runs it per connection to the answer-file socket
 ];
 
 // Debian (Hetzner's rescue and other Debian-based ones); Debian 12's nodejs is 18.
@@ -20,6 +24,11 @@ export const DEBIAN_PACKAGES: readonly string[] = [
   'ovmf',
   'swtpm',
   'ca-certificates', // also read by Debian's node at start (NODE_EXTRA_CA_CERTS)
+  // the guest's isolated network (agent/vm/guest-net.ts): ip netns, nft, sysctl; socat for the answer endpoint
+  'iproute2',
+  'nftables',
+  'procps',
+  'socat',
 ];
 
 // The base of /etc/apk/world in a netbooted Alpine: the apkovl replaces the whole file, so it must keep these.

@@ -14,3 +14,5 @@ export { mirrorPciLayout, mirroredHostDevices, Q35_RESERVED, type GuestPlacement
 export { prepareFidelity, type FidelitySpec, type PreparedFidelity, type PrepareFidelityDeps } from './prepare.js';
 export { createToolRunner, checkTool, TOOL_PACKAGES, type ToolRunner, type ToolResult } from './run-tool.js';
 export { pciFidelityFacts, type PciFactsView } from './pci-facts.js';
+export { prepareGuestNic, type GuestNetIsolator, type PreparedGuestNic } from './guest-nic.js';
+export { serveAnswerFiles, ANSWER_HTTP_MAX_CONNECTIONS, type AnswerHttp } from './answer-http.js';

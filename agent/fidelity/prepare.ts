@@ -2,13 +2,14 @@ import type { Sysfs } from '../host/index.js';
 import type { InstallRequestParsed, Plan } from '../protocol/index.js';
 import type { VmSpec } from '../vm/index.js';
 import { buildAnswerMedium } from './answer-medium.js';
+import { prepareGuestNic, type GuestNetIsolator } from './guest-nic.js';
 import { readHostSmbios } from './host-facts.js';
 import type { ToolRunner } from './run-tool.js';
 import { writeSmbiosFiles } from './smbios-files.js';
 import { startSwtpm, type RunningSwtpm } from './swtpm.js';
 
 // The parts of a VmSpec that fidelity decides.
-export type FidelitySpec = Pick<VmSpec, 'cpuModel' | 'smbios' | 'tpm' | 'nics' | 'answerMedia'>;
+export type FidelitySpec = Pick<VmSpec, 'cpuModel' | 'smbios' | 'tpm' | 'nics' | 'answerMedia' | 'netns'>;
 
 // What a job gets from prepareFidelity: its VmSpec parts, lines for its events, and what to undo afterwards.
 export interface PreparedFidelity {
@@ -24,6 +25,8 @@ export interface PrepareFidelityDeps {
   startSwtpm?: (jobDir: string) => Promise<RunningSwtpm>;
   /** Extra `-smbios type=...` option strings (tests and operators: values on top of or instead of the host's). */
   smbiosFields?: string[];
+  /** Per-job guest network namespaces for the emulated NIC; without it the NIC is restricted (no outbound). */
+  guestNet?: GuestNetIsolator;
 }
 
 /**
@@ -36,8 +39,12 @@ export async function prepareFidelity(plan: Plan, req: InstallRequestParsed, job
   const spec: FidelitySpec = {};
   const notes: string[] = [];
   let tpm: RunningSwtpm | undefined;
+  let releaseNic: (() => Promise<void>) | undefined;
   const release = async (): Promise<void> => {
-    await tpm?.stop();
+    // The guest network comes down even when swtpm will not stop.
+    const stopped = await tpm?.stop().then(() => undefined, (err: unknown) => err);
+    await releaseNic?.();
+    if (stopped !== undefined) throw stopped;
   };
   if (!f) return { spec, notes, release };
   try {
@@ -58,8 +65,12 @@ export async function prepareFidelity(plan: Plan, req: InstallRequestParsed, job
       notes.push(`TPM 2.0: swtpm pid ${tpm.pid}, state in the job directory`);
     }
     if (f.nic.mode === 'user' && f.nic.model) {
-      spec.nics = [{ model: f.nic.model === 'virtio-net-pci' ? 'virtio-net-pci' : 'e1000e', ...(f.nic.mac ? { mac: f.nic.mac } : {}) }];
-      notes.push(`NIC: ${f.nic.model} on user networking (NAT)${f.nic.mac ? `, MAC ${f.nic.mac}` : ''}`);
+      // slirp in the job's own network namespace: the guest reaches out, never the rescue system (guest-nic.ts)
+      const nic = await prepareGuestNic(f.nic, req, jobDir, jobId, deps.guestNet ? { isolator: deps.guestNet } : {});
+      releaseNic = nic.release;
+      spec.nics = [nic.nic];
+      if (nic.netns) spec.netns = nic.netns;
+      notes.push(...nic.notes);
     }
     if (req.answer) {
       const medium = await buildAnswerMedium(req.answer, jobDir, deps.run, `xepa-${jobId}`);

@@ -47,6 +47,10 @@ export const TOOL_PACKAGES: Record<string, string> = {
   efibootmgr: 'efibootmgr',
   swtpm: 'swtpm',
   reboot: 'systemd or busybox',
+  // the guest's isolated network (agent/vm/guest-net.ts)
+  ip: 'iproute2',
+  nft: 'nftables',
+  sysctl: 'procps',
 };
 
 // Throws ERR_<code> with the tool's last stderr line when it failed.

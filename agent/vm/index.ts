@@ -9,3 +9,6 @@ export type { AccelChoice, ProbeAccelOptions } from './accel.js';
 export { findQemuBinary, QEMU_BINARY_NAME } from './qemu-binary.js';
 export { startVm, STDERR_TAIL_LINES } from './supervisor.js';
 export type { RunningVm, StartVmDeps, VmExit } from './supervisor.js';
+export { GuestNetworks, type GuestNetwork, type GuestNetworksDeps, type NetToolRunner } from './guest-net.js';
+export { guestNetNames, guestNetRules, forwardGuardRules, FORWARD_GUARD_TABLE, GUEST_NET_SLOTS, type GuestNetNames } from './guest-net-rules.js';
+export { ANSWER_URL_HOST } from './fidelity-args.js';

@@ -49,7 +49,9 @@ export async function startVm(spec: VmSpec, deps: StartVmDeps): Promise<RunningV
   const tail: string[] = [];
   let shutdownReason: string | undefined;
   log.info({ binary, args }, 'starting qemu');
-  const child = (deps.spawn ?? nodeSpawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // In the job's guest network namespace, `ip netns exec` execs QEMU in place (same pid, pid file and all).
+  const [cmd, argv] = spec.netns === undefined ? [binary, args] : ['ip', ['netns', 'exec', spec.netns, binary, ...args]];
+  const child = (deps.spawn ?? nodeSpawn)(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {

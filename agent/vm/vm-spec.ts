@@ -57,6 +57,8 @@ export interface VmNic {
   mac?: string;
   /** true: the guest reaches nothing outside (slirp restrict=on); default false (outbound NAT allowed). */
   restrict?: boolean;
+  /** A guest-only endpoint: the guest's TCP connections to ANSWER_URL_HOST:80 reach this unix socket (slirp guestfwd). */
+  answerSocket?: string;
 }
 
 // A read-only answer medium: ISO 9660 as a SATA CD-ROM, FAT as a USB stick (never an install target).
@@ -105,6 +107,8 @@ export interface VmSpec {
   nics?: VmNic[];
   /** Answer media (unattended installs), after the install CD-ROM, never in the boot order. */
   answerMedia?: VmAnswerMedium[];
+  /** The network namespace QEMU runs in (`ip netns exec`): the job's isolated guest network (agent/vm/guest-net.ts). */
+  netns?: string;
   /** Appended last: QEMU lets a later option override an earlier one. */
   extraArgs?: string[];
 }

@@ -33,6 +33,8 @@ export interface QemuRunResult {
 }
 
 const TAIL = 40;
+// A marker seen in a line whose newline has not come yet: give the rest of that line this long to arrive.
+const PARTIAL_LINE_GRACE_MS = 300;
 // Terminal escape sequences (GRUB clears the screen over serial) make tails unreadable.
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
@@ -45,6 +47,7 @@ export function runQemu(o: QemuRunOptions): Promise<QemuRunResult> {
   const child = spawn(qemu, o.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
   let markerAt: number | undefined;
+  let partialMarker: NodeJS.Timeout | undefined; // the grace timer while the marker's line is incomplete
   let timedOut = false;
   let pending = '';
   let stderr = '';
@@ -57,9 +60,9 @@ export function runQemu(o: QemuRunOptions): Promise<QemuRunResult> {
     tail.push(line);
     if (tail.length > TAIL) tail.shift();
     o.log?.(line);
-    // The disk is a snapshot or scratch: nothing to lose by killing QEMU once the marker is seen.
-    if (o.marker && markerAt === undefined && line.includes(o.marker)) {
-      markerAt = clock();
+    // The disk is a snapshot or scratch: nothing to lose by killing QEMU once the marker's line is complete.
+    if (o.marker && (markerAt === undefined || partialMarker) && line.includes(o.marker)) {
+      markerAt ??= clock();
       kill();
     }
   };
@@ -76,6 +79,7 @@ export function runQemu(o: QemuRunOptions): Promise<QemuRunResult> {
       if (settled) return false;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(partialMarker);
       o.signal?.removeEventListener('abort', onAbort);
       return true;
     };
@@ -83,8 +87,11 @@ export function runQemu(o: QemuRunOptions): Promise<QemuRunResult> {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop() ?? '';
       lines.forEach(onLine);
-      // A marker may never get its newline before the guest powers off.
-      if (o.marker && markerAt === undefined && pending.includes(o.marker)) onLine(pending), (pending = '');
+      // A marker line may arrive in pieces, or never get its newline before the guest powers off.
+      if (o.marker && markerAt === undefined && pending.includes(o.marker)) {
+        markerAt = clock();
+        partialMarker = setTimeout(kill, PARTIAL_LINE_GRACE_MS);
+      }
     });
     // Keep the end of a chatty stderr only.
     child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c).length > 1 << 16 && (stderr = stderr.slice(-4096)));

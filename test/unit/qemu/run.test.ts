@@ -40,6 +40,14 @@ describe('runQemu', () => {
     expect(r.tail).toEqual(['installed: XEPA-OK']);
   });
 
+  it('keeps a marker line that arrives in pieces whole', async () => {
+    // The rest of the line comes a moment later, as a guest's console writes it.
+    const fake = fakeQemu(`process.stdout.write('XEPA-OK '); setTimeout(() => process.stdout.write('kernel=6.1\\n'), 20); ${FOREVER}`);
+    const r = await runQemu({ args: [], marker: 'XEPA-OK', timeoutMs: 30_000, spawn: fake.spawn });
+    expect(r.markerSeen).toBe(true);
+    expect(r.tail).toEqual(['XEPA-OK kernel=6.1']);
+  });
+
   it('kills QEMU when time runs out without the marker, and says so', async () => {
     const fake = fakeQemu(`console.log('no marker here'); ${FOREVER}`);
     const r = await runQemu({ args: [], marker: 'XEPA-OK', timeoutMs: 300, spawn: fake.spawn });

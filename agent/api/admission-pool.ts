@@ -1,13 +1,17 @@
-// Fair admission of unauthenticated connections (issue 11): every newcomer is admitted, and room is made by
-// evicting the oldest connection of whoever holds the most. A flood from any number of connections therefore
-// only ever pushes out the flooder's own oldest connections, and a client that connects and authenticates
-// promptly is never the one pushed out — not even when it shares its address with the flood, as long as the
-// flood does not open a whole per-source budget of connections while that client is shaking hands.
+// Fair admission of unauthenticated connections (issue 11): room is made by evicting the oldest connection of
+// whoever holds the most, never by refusing a newcomer because of others. A flood from any number of connections
+// therefore only ever pushes out the flooder's own oldest connections, and a client that connects and
+// authenticates promptly is never the one pushed out. The one refusal: a source over its own budget whose oldest
+// connection is younger than the grace (it churns) has its newcomer refused, before any TLS work is spent on it.
 
 /** The budgets of the pool: all unauthenticated connections, and those of one source. */
 export interface PoolLimits {
   total: number;
   perSource: number;
+  // A full source gives up its oldest connection only when that one has waited at least this long; before, the
+  // newcomer of that source is the one refused. A source that reconnects as fast as it is evicted would otherwise
+  // make the agent pay a TLS handshake per connect it opens; this way it pays at most perSource per graceMs.
+  graceMs?: number;
 }
 
 /** Why a connection was evicted: its source held its whole budget, or the pool as a whole was full. */
@@ -40,9 +44,10 @@ export class AdmissionPool<T> {
     if (limits.total < 1 || limits.perSource < 1) throw new RangeError('admission budgets must be at least 1');
   }
 
-  // Admits `item` from `source` and returns the connections evicted to make room (already removed from the pool):
-  // first the source's own oldest when the source is over its budget, then, while the pool is over its total,
-  // the oldest connection of the source holding the most (ties: the one whose oldest connection is older).
+  // Admits `item` from `source` and returns the connections evicted to make room (already removed from the pool).
+  // Over the source's budget: the source's own oldest goes (or, within the grace, the newcomer). Over the total: the
+  // oldest of the source holding the most goes; when that is the newcomer's own source alone, the grace applies
+  // as above, so sources taking turns at evicting each other cannot churn faster than their connections age.
   enter(item: T, source: string): Eviction<T>[] {
     if (this.sourceOf.has(item)) return [];
     const t = this.now();
@@ -51,8 +56,26 @@ export class AdmissionPool<T> {
     mine.set(item, { since: t, seq: this.seq++ });
     this.sourceOf.set(item, source);
     const evicted: Eviction<T>[] = [];
-    while (mine.size > this.limits.perSource) evicted.push(this.evictOldestOf(source, 'source-limit', t));
-    while (this.sourceOf.size > this.limits.total) evicted.push(this.evictOldestOf(this.heaviestSource(), 'pending-limit', t));
+    const ownOldest = (reason: EvictionReason): boolean => {
+      const oldest = mine.values().next().value as Entry;
+      if (t - oldest.since >= (this.limits.graceMs ?? 0) && mine.size > 1) {
+        evicted.push(this.evictOldestOf(source, reason, t));
+        return true;
+      }
+      this.leave(item); // the source churns: its newcomer is refused, its waiting connections keep their places
+      evicted.push({ item, source, reason, ageMs: 0 });
+      return false;
+    };
+    while (mine.size > this.limits.perSource) if (!ownOldest('source-limit')) return evicted;
+    while (this.sourceOf.size > this.limits.total) {
+      const other = this.heaviest(source);
+      const mineOldest = mine.values().next().value as Entry;
+      if (!other || mine.size > other.size) {
+        if (!ownOldest('pending-limit')) return evicted;
+      } else if (mine.size === other.size && older(mineOldest, other.oldest)) {
+        evicted.push(this.evictOldestOf(source, 'pending-limit', t));
+      } else evicted.push(this.evictOldestOf(other.source, 'pending-limit', t));
+    }
     return evicted;
   }
 
@@ -82,17 +105,15 @@ export class AdmissionPool<T> {
     return this.bySource.size;
   }
 
-  private heaviestSource(): string {
+  // The source holding the most connections other than `except` (ties: the one whose oldest connection is older).
+  private heaviest(except: string): { source: string; size: number; oldest: Entry } | undefined {
     let best: { source: string; size: number; oldest: Entry } | undefined;
     for (const [source, entries] of this.bySource) {
+      if (source === except) continue;
       const oldest = entries.values().next().value as Entry;
-      const better =
-        !best ||
-        entries.size > best.size ||
-        (entries.size === best.size && (oldest.since < best.oldest.since || (oldest.since === best.oldest.since && oldest.seq < best.oldest.seq)));
-      if (better) best = { source, size: entries.size, oldest };
+      if (!best || entries.size > best.size || (entries.size === best.size && older(oldest, best.oldest))) best = { source, size: entries.size, oldest };
     }
-    return best!.source;
+    return best;
   }
 
   private evictOldestOf(source: string, reason: EvictionReason, t: number): Eviction<T> {
@@ -100,4 +121,9 @@ export class AdmissionPool<T> {
     this.leave(item);
     return { item, source, reason, ageMs: t - entry.since };
   }
+}
+
+// Whether entry a was admitted before entry b.
+function older(a: Entry, b: Entry): boolean {
+  return a.since < b.since || (a.since === b.since && a.seq < b.seq);
 }

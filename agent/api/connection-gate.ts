@@ -7,9 +7,12 @@ export interface ServerLimits {
   perScope?: Partial<Record<Scope, number>>; // open WebSockets per scope
   // Unauthenticated connections (from accept, TLS or not, until they become a WebSocket) are a budget of their own,
   // apart from the per-scope WebSocket budgets: when it is full the oldest waiting connection of the source holding
-  // the most is evicted, never the newcomer (admission-pool.ts). Nothing is refused at accept time.
+  // the most is evicted, not the newcomer; only a source over its own budget that churns faster than the grace has
+  // its newcomer refused, at accept, before TLS (admission-pool.ts). There is no accept-time cap on all connections.
   maxPendingConnections?: number; // unauthenticated connections in all
   maxPendingPerSource?: number; // unauthenticated connections of one IPv4 address or IPv6 /64 (source-key.ts)
+  pendingGraceMs?: number; // a full source's oldest connection is evicted for its newcomer only after this long
+  listenBacklog?: number; // the kernel's accept queue (capped by net.core.somaxconn)
   headersTimeoutMs?: number; // a request's headers must arrive within this
   requestTimeoutMs?: number; // a whole (non-upgrade) request must arrive within this
   handshakeTimeoutMs?: number; // the TLS handshake must finish within this
@@ -30,6 +33,8 @@ export const DEFAULT_SCOPE_LIMITS: Readonly<Record<Scope, number>> = {
 export const DEFAULT_LIMITS = {
   maxPendingConnections: 256,
   maxPendingPerSource: 64,
+  pendingGraceMs: 5000,
+  listenBacklog: 4096,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   handshakeTimeoutMs: 10_000,
@@ -64,8 +69,9 @@ export class ConnectionGate {
   constructor(limits: ServerLimits = {}, now?: () => number) {
     this.limits = { ...DEFAULT_SCOPE_LIMITS, ...limits.perScope };
     const total = limits.maxPendingConnections ?? DEFAULT_LIMITS.maxPendingConnections;
-    const perSource = Math.min(total, limits.maxPendingPerSource ?? DEFAULT_LIMITS.maxPendingPerSource);
-    this.pool = new AdmissionPool<string>({ total, perSource }, now);
+    const perSource = limits.maxPendingPerSource ?? DEFAULT_LIMITS.maxPendingPerSource;
+    const graceMs = limits.pendingGraceMs ?? DEFAULT_LIMITS.pendingGraceMs;
+    this.pool = new AdmissionPool<string>({ total, perSource, graceMs }, now);
   }
 
   // Takes one slot of `scope`; throws ERR_UNAVAILABLE (counted) when the scope is full. Call release() once.

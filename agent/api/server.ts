@@ -200,7 +200,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => {
+    // A deep accept queue: a connect flood must not overflow it, or the kernel drops a legitimate handshake too.
+    server.listen({ port: opts.port, host: opts.host ?? '0.0.0.0', backlog: limits.listenBacklog }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -22,6 +22,22 @@ describe('per-source budget', () => {
     expect(p.size('10.0.0.1')).toBe(3);
   });
 
+  it('refuses the newcomer of a source churning faster than the grace, and evicts its oldest once that one is old enough', () => {
+    const t0 = 1000;
+    let t = t0;
+    const p = new AdmissionPool<string>({ total: 100, perSource: 2, graceMs: 500 }, () => t);
+    p.enter('a1', 'A');
+    t += 100;
+    p.enter('a2', 'A');
+    t += 399;
+    expect(p.enter('a3', 'A')).toEqual([{ item: 'a3', source: 'A', reason: 'source-limit', ageMs: 0 }]);
+    expect([p.has('a1'), p.has('a2'), p.has('a3')]).toEqual([true, true, false]);
+    t = t0 + 500;
+    expect(items(p.enter('a4', 'A'))).toEqual(['a1']);
+    expect(items(p.enter('a5', 'A'))).toEqual(['a5']); // a2 is 400 ms old
+    expect(p.enter('b1', 'B')).toEqual([]); // another source is not concerned
+  });
+
   it('never touches another source when one source is over its budget', () => {
     const { p, tick } = pool(100, 2);
     p.enter('legit', '10.0.0.9');
@@ -71,6 +87,19 @@ describe('total budget', () => {
     expect(evicted).not.toContain('legit');
     expect(p.size()).toBe(64);
     expect(p.sourceCount()).toBe(9);
+  });
+
+  it('lets no source that already holds the most take slots from others when the pool is full; within the grace its newcomer is refused', () => {
+    let t = 0;
+    const p = new AdmissionPool<string>({ total: 4, perSource: 4, graceMs: 100 }, () => t);
+    p.enter('a1', 'A');
+    p.enter('a2', 'A');
+    p.enter('b1', 'B');
+    p.enter('c1', 'C');
+    expect(p.enter('a3', 'A')).toEqual([{ item: 'a3', source: 'A', reason: 'pending-limit', ageMs: 0 }]);
+    t = 100;
+    expect(items(p.enter('a4', 'A'))).toEqual(['a1']); // its own oldest, now past the grace; B and C keep theirs
+    expect(items(p.enter('d1', 'D'))).toEqual(['a2']); // a lighter source takes from the heaviest at once
   });
 
   it('evicts within one source only what is needed when both budgets are exceeded at once', () => {

@@ -45,7 +45,7 @@ async function until(pred: () => boolean, what: string): Promise<void> {
 
 describe('fair admission of unauthenticated connections', () => {
   it('counts raw TCP connects that never start TLS, evicts the oldest, and a client still connects and is answered', async () => {
-    t = await startTestServer({ limits: { maxPendingConnections: 8, maxPendingPerSource: 8 } });
+    t = await startTestServer({ limits: { maxPendingConnections: 8, maxPendingPerSource: 8, pendingGraceMs: 0 } });
     const flood: Socket[] = [];
     for (let i = 0; i < 8; i++) flood.push(await rawTcp(t.server.port, '127.0.0.2'));
     await until(() => t!.server.stats().pending === 8, '8 pending');
@@ -61,7 +61,7 @@ describe('fair admission of unauthenticated connections', () => {
   });
 
   it('never evicts a lone connection of another source while one source floods past its budget', async () => {
-    t = await startTestServer({ limits: { maxPendingConnections: 12, maxPendingPerSource: 6 } });
+    t = await startTestServer({ limits: { maxPendingConnections: 12, maxPendingPerSource: 6, pendingGraceMs: 0 } });
     const bystander = await idleTls(t.server.port, '127.0.0.3');
     const flood: TLSSocket[] = [];
     for (let i = 0; i < 30; i++) flood.push(await idleTls(t.server.port, '127.0.0.2'));
@@ -79,6 +79,23 @@ describe('fair admission of unauthenticated connections', () => {
     await closed(heavy[0]!);
     expect([oldest.destroyed, newcomer.destroyed]).toEqual([false, false]);
     expect(t.server.stats().refused['pending-limit']).toBe(1);
+  });
+
+  it('refuses, before any TLS, the newcomer of a full source whose connections are younger than the grace; others get in', async () => {
+    t = await startTestServer({ limits: { maxPendingConnections: 64, maxPendingPerSource: 4, pendingGraceMs: 60_000 } });
+    const held: Socket[] = [];
+    for (let i = 0; i < 4; i++) held.push(await rawTcp(t.server.port, '127.0.0.2'));
+    await until(() => t!.server.stats().pending === 4, '4 pending');
+    const refused = await idleTls(t.server.port, '127.0.0.2').then(
+      () => 'handshake completed',
+      (err: NodeJS.ErrnoException) => err.code ?? err.message,
+    );
+    expect(refused).toBe('ECONNRESET');
+    expect(t.server.stats().refused['source-limit']).toBe(1);
+    expect(held.some((s) => s.destroyed)).toBe(false);
+    const ws = await openWs(t.server.port, '/v1/control', tokenFor(t.keys));
+    expect((await roundTrip(ws, helloFrame('other'))).id).toBe('other');
+    ws.close();
   });
 
   it('admits WebSockets up to their scope budget while the unauthenticated pool is full', async () => {

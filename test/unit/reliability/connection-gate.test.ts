@@ -16,10 +16,23 @@ function connection(gate: ConnectionGate, address: string): { p: PeerEndpoints; 
 
 describe('the unauthenticated pool of the gate', () => {
   it('evicts the oldest idle connection of a full source, counts it as source-limit, and keeps the newcomer', () => {
-    const gate = new ConnectionGate({ maxPendingConnections: 10, maxPendingPerSource: 2 }, () => 0);
+    const gate = new ConnectionGate({ maxPendingConnections: 10, maxPendingPerSource: 2, pendingGraceMs: 0 }, () => 0);
     const [a, b, c] = [connection(gate, '10.250.1.2'), connection(gate, '10.250.1.2'), connection(gate, '10.250.1.2')];
     expect([a.evicted(), b.evicted(), c.evicted()]).toEqual([true, false, false]);
     expect(gate.stats()).toMatchObject({ pending: 2, pendingSources: 1, refused: { 'source-limit': 1 } });
+  });
+
+  it('refuses the newcomer of a full source whose oldest connection is younger than the grace, then evicts once it is older', () => {
+    let t = 0;
+    const gate = new ConnectionGate({ maxPendingConnections: 10, maxPendingPerSource: 2, pendingGraceMs: 1000 }, () => t);
+    const [a, b] = [connection(gate, '10.250.1.2'), connection(gate, '10.250.1.2')];
+    t = 999;
+    const early = connection(gate, '10.250.1.2');
+    expect([a.evicted(), b.evicted(), early.evicted()]).toEqual([false, false, true]);
+    t = 1000;
+    const late = connection(gate, '10.250.1.2');
+    expect([a.evicted(), b.evicted(), late.evicted()]).toEqual([true, false, false]);
+    expect(gate.stats()).toMatchObject({ pending: 2, refused: { 'source-limit': 2 } });
   });
 
   it('evicts from the heaviest source when the pool is full (pending-limit), never a lone client of another source', () => {

@@ -145,14 +145,15 @@ describe('slowloris', () => {
   });
 
   it('bounds connections that have not upgraded: a newcomer evicts the oldest idle one (counted), an established one is unaffected', async () => {
-    t = await startTestServer({ limits: { maxPendingConnections: 3 } });
+    // No grace: these idle connections count as old at once (the grace is tested in admission-server.test.ts).
+    t = await startTestServer({ limits: { maxPendingConnections: 3, pendingGraceMs: 0 } });
     const live = await openWs(t.server.port, '/v1/control', tokenFor(t.keys));
     const idle: TLSSocket[] = [];
     for (let i = 0; i < 3; i++) idle.push(await tlsSocket(t.server.port)); // one by one: their age order is known
     expect(t.server.stats().pending).toBe(3);
     const over = await tlsSocket(t.server.port);
     await closed(idle[0]!);
-    expect(t.server.stats().refused['source-limit']).toBe(1); // one address (loopback): its own budget is the cap
+    expect(t.server.stats().refused['pending-limit']).toBe(1); // the pool's budget (3) is below one address's (64)
     expect(t.server.stats().pending).toBe(3);
     expect([idle[1]!.destroyed, idle[2]!.destroyed, over.destroyed]).toEqual([false, false, false]);
     expect((await roundTrip(live, helloFrame('live'))).id).toBe('live');
@@ -160,7 +161,7 @@ describe('slowloris', () => {
     const next = await openWs(t.server.port, '/v1/control', tokenFor(t.keys));
     expect((await roundTrip(next, helloFrame('next'))).id).toBe('next');
     await closed(idle[1]!);
-    expect(t.server.stats().refused['source-limit']).toBe(2);
+    expect(t.server.stats().refused['pending-limit']).toBe(2);
     for (const s of [idle[2]!, over]) s.destroy();
     live.close();
     next.close();

@@ -8,6 +8,7 @@ import { generateControllerKeys, loadControllerKey, mintToken } from '../control
 import { connectAgent } from '../controller/client/index.js';
 import { startLocalAgent } from '../controller/demo/local-agent.js';
 import { createLoopDisk } from '../controller/demo/loop-disk.js';
+import { runAdmissionFloodBench } from './admission-flood.js';
 import { runConsoleBench } from './console-bench.js';
 import { consoleProxyRole } from './console-proxy-role.js';
 import { runBenchRole, runLoadBenchmarks } from './load-run.js';
@@ -107,11 +108,12 @@ async function installToFirstFrame(work: string, trustedKeyFile: string, keyDir:
   return { ms, screen };
 }
 
-// XEPA_BENCH_ROLE: a child process of a load or console benchmark; XEPA_BENCH: spine | load | console | all (default).
+// XEPA_BENCH_ROLE: a child process of a load or console benchmark; XEPA_BENCH: spine | load | console | admission | all (default).
 if (process.env.XEPA_BENCH_ROLE === 'console-proxy') await consoleProxyRole();
 else if (!(await runBenchRole(process.env.XEPA_BENCH_ROLE))) {
   const which = process.env.XEPA_BENCH ?? 'all';
   if (which === 'all' || which === 'spine') await main();
   if (which === 'all' || which === 'load') await runLoadBenchmarks(root);
   if (which === 'all' || which === 'console') await runConsoleBench(root);
+  if (which === 'all' || which === 'admission') await runAdmissionFloodBench(root);
 }

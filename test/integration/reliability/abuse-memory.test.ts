@@ -142,7 +142,8 @@ async function round(): Promise<Record<string, number[]>> {
   const piped = await pipelined(1000);
   record('pipelined', [piped.filter((c) => c === 'ok').length, piped.filter((c) => c === 'ERR_UNAVAILABLE').length]);
   await stillServed();
-  // Slowloris: more half-open upgrades than the pending cap (64); all are closed by the agent in the end.
+  // Slowloris: more half-open upgrades at once than one source may hold unauthenticated (64): those beyond it are
+  // refused at accept (the source's connections are younger than the grace), the rest closed at the header deadline.
   await Promise.all(Array.from({ length: 80 }, slowloris));
   await stillServed();
   return statuses;

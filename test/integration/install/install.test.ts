@@ -1,9 +1,10 @@
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestIso, type TestIso } from '../../../build/test-iso/index.js';
 import { generateControllerKeys } from '../../../controller/auth/index.js';
 import { runCli } from '../../../controller/cli/main.js';
@@ -40,33 +41,50 @@ function cuttingServer(file: string, cutAt: number): Promise<{ url: string; rang
 }
 
 // The main job for real: controller CLI -> agent bundle -> QEMU (TCG) with the test ISO and a loop device.
+// Each test has its own agent (its own jobs and ISO cache) and its own disk, so each passes alone and in any order.
 describe('an install end to end', () => {
   const work = mkdtempSync(join(tmpdir(), 'xepa-e2e-'));
   let iso: TestIso;
-  let agent: LocalAgent;
-  let disk: LoopDisk;
   let keyDir: string;
+  let trustedKeyFile: string;
+  const agents: LocalAgent[] = [];
+  const disks: LoopDisk[] = [];
+  let n = 0;
 
   beforeAll(async () => {
     iso = await ensureTestIso({});
     keyDir = join(work, 'ctl');
-    const keys = await generateControllerKeys(keyDir);
-    disk = await createLoopDisk(join(work, 'disk.img'), 128);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
+    trustedKeyFile = (await generateControllerKeys(keyDir)).publicKeyPath;
+  });
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop();
+    for (const d of disks.splice(0)) await d.detach();
   });
   afterAll(async () => {
-    await agent?.stop();
-    await disk?.detach();
     expect(await loopDevicesUnder(work)).toEqual([]);
     rmSync(work, { recursive: true, force: true });
   });
 
-  const cli = (args: string[]) => {
-    const o = captureOutput();
-    return runCli([...args, '--fingerprint', agent.fingerprint, '--key-dir', keyDir], o).then((code) => ({ code, out: o.stdout(), err: o.stderr() }));
-  };
+  // A fresh agent and a fresh 128 MiB disk; `system` first writes the test system image onto the disk.
+  async function fresh(o: { system?: boolean } = {}) {
+    const id = n++;
+    const disk = await createLoopDisk(join(work, `disk-${id}.img`), 128);
+    disks.push(disk);
+    if (o.system) await pipeline(createReadStream(iso.systemImage), createWriteStream(disk.device, { flags: 'r+' }));
+    const stateDir = join(work, `agent-${id}`);
+    // its ISO server is on loopback
+    const agent = await startLocalAgent({ bundle: requireBundle(), stateDir, trustedKeyFile, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] });
+    agents.push(agent);
+    const cli = (args: string[]) => {
+      const out = captureOutput();
+      return runCli([...args, '--fingerprint', agent.fingerprint, '--key-dir', keyDir], out).then((code) => ({ code, out: out.stdout(), err: out.stderr() }));
+    };
+    const jobStates = async (): Promise<string[]> => (JSON.parse((await cli(['jobs', agent.url, '--json'])).out) as { state: string }[]).map((j) => j.state);
+    return { agent, disk, stateDir, cli, jobStates };
+  }
 
   it('refuses an ISO whose digest does not match, and never boots it', async () => {
+    const { agent, disk, cli, jobStates } = await fresh();
     const server = await cuttingServer(iso.iso, 1 << 20);
     try {
       const r = await cli(['install', agent.url, '--iso-url', server.url, '--sha256', 'f'.repeat(64), '--disk', disk.device, '--memory', '512', '--yes']);
@@ -77,9 +95,11 @@ describe('an install end to end', () => {
     } finally {
       server.close();
     }
+    expect(await jobStates()).toEqual(['failed']);
   });
 
   it('installs the ISO onto the named disk through a cut download, and the disk then boots alone', async () => {
+    const { agent, disk, cli, jobStates } = await fresh();
     const server = await cuttingServer(iso.iso, 4 << 20);
     try {
       const r = await cli(['install', agent.url, '--iso-url', server.url, '--sha256', iso.sha256, '--disk', disk.device, '--memory', '512', '--yes']);
@@ -103,9 +123,7 @@ describe('an install end to end', () => {
     } finally {
       server.close();
     }
-    const jobs = await cli(['jobs', agent.url, '--json']);
-    const list = JSON.parse(jobs.out) as { state: string }[];
-    expect(list.map((j) => j.state)).toEqual(['failed', 'done']);
+    expect(await jobStates()).toEqual(['done']);
 
     const boot = await bootDiskUntilMarker({ disk: disk.image, marker: iso.marker, timeoutMs: 150_000, accel: 'tcg' });
     expect(boot.serialTail.join('\n')).toContain(iso.marker);
@@ -113,12 +131,14 @@ describe('an install end to end', () => {
   });
 
   it('installs over a disk that already boots a system: the CD boots first, once', async () => {
+    // The disk holds the system image the installer writes (byte for byte), which boots alone (the test above).
+    const { agent, disk, stateDir, cli } = await fresh({ system: true });
     const server = await cuttingServer(iso.iso, 64 << 20); // no cut: the ISO is smaller
     try {
       const r = await cli(['install', agent.url, '--iso-url', server.url, '--sha256', iso.sha256, '--disk', disk.device, '--memory', '512', '--yes', '--json']);
       expect(r.code).toBe(0);
       const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { job: string });
-      const serial = readFileSync(join(work, 'agent', 'jobs', events[0]!.job, 'serial0.log'), 'utf8');
+      const serial = readFileSync(join(stateDir, 'jobs', events[0]!.job, 'serial0.log'), 'utf8');
       expect(serial).toContain('XEPA-INSTALLER-DONE'); // the installer ran, not the system already on the disk
       expect(serial).not.toContain(iso.marker);
     } finally {

@@ -7,15 +7,13 @@ import { checkStateDir, startAgentServer, ensureTlsIdentity } from './api/index.
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { createConsoleRoutes, jobConsoleTargets } from './console/index.js';
 import { Procfs, Sysfs, listDisks, readInventory, resolveDisks } from './host/index.js';
-import { JobManager, stopOrphanVms } from './jobs/index.js';
+import { JobManager, installSteps, recoverSteps } from './jobs/index.js';
 import { createPciIds, readPciContext } from './pci/index.js';
-import { type VfioDeps, restoreLeftovers } from './vfio/index.js';
+import type { VfioDeps } from './vfio/index.js';
 import { isENOENT, isXepaError, parsePublicKey } from './protocol/index.js';
 import { createHandlers } from './service/handlers.js';
-import { createJobRuntime } from './service/runtime.js';
-import { fidelityInputs, fidelityRuntime } from './service/fidelity-runtime.js';
 import { createFinishDeps } from './service/finish-runtime.js';
-import { createToolRunner } from './fidelity/index.js';
+import { createToolRunner, fidelityInputs } from './fidelity/index.js';
 import { VERSION } from './protocol/version.js';
 import { probeAccel, type AccelChoice } from './vm/index.js';
 
@@ -58,20 +56,16 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
         })
       : Promise.resolve({ accel: config.accel, reason: `set by the agent's configuration (${config.accel})` });
 
-  // A VM left running by a previous run (kill -9 of the agent) is stopped first: it still writes the disks and
-  // holds the vfio devices that the journal restore below must take back.
-  await stopOrphanVms(join(config.stateDir, 'jobs'), { log });
-  // Devices left on vfio-pci by a previous run (crash, kill -9) go back to their drivers before anything else.
-  const vfio: VfioDeps = { sysfs, log, stateDir: config.stateDir };
-  for (const r of await restoreLeftovers(vfio)) {
-    if (r.problems.length > 0) log.error({ job: r.job, problems: r.problems }, 'leftover vfio journal: restore incomplete');
-    else log.warn({ job: r.job, devices: r.devices }, 'leftover vfio journal: devices restored');
-  }
   const tools = createToolRunner(); // xorriso, mtools, sfdisk, efibootmgr (fidelity and finish)
-  const jobs = new JobManager(
-    join(config.stateDir, 'jobs'),
-    createJobRuntime({ log, isoDir: config.isoDir ?? join(config.stateDir, 'isos'), listDisks: () => listDisks({ sysfs, procfs }), vfio, fidelity: fidelityRuntime({ sysfs, run: tools }) }),
-  );
+  const vfio: VfioDeps = { sysfs, log, stateDir: config.stateDir };
+  const jobsDir = join(config.stateDir, 'jobs');
+  // The install, composed once: each capability's step, in order (agent/jobs/install-steps.ts).
+  const steps = installSteps({ log, isoDir: config.isoDir ?? join(config.stateDir, 'isos'), allowLocalIsoUrls: config.allowLocalIsoUrls, listDisks: () => listDisks({ sysfs, procfs }), sysfs, run: tools, vfio });
+  // What a previous run left (kill -9 of the agent) is undone before anything else, from each job's undo
+  // journal, last step first: its VM is stopped (it still writes the disks and holds the vfio devices), then
+  // the devices go back to their drivers.
+  for (const job of await recoverSteps(steps, jobsDir, log)) log.warn({ job }, 'undid what an earlier run left of this job');
+  const jobs = new JobManager(jobsDir, { log, now: () => new Date(), steps });
   const past = jobs.loadPast(log); // after the device journal is restored: interrupted jobs end failed
   if (past > 0) log.info({ jobs: past }, 'jobs of earlier runs loaded');
   const pciIds = createPciIds();

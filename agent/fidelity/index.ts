@@ -16,3 +16,6 @@ export { createToolRunner, checkTool, TOOL_PACKAGES, type ToolRunner, type ToolR
 export { pciFidelityFacts, type PciFactsView } from './pci-facts.js';
 export { prepareGuestNic, type GuestNetIsolator, type PreparedGuestNic } from './guest-nic.js';
 export { serveAnswerFiles, ANSWER_HTTP_MAX_CONNECTIONS, type AnswerHttp } from './answer-http.js';
+export { prepareFidelityStep, hostDevicesOf } from './prepare-step.js';
+export { typeBootKeysStep } from './keys-step.js';
+export { fidelityInputs } from './plan-inputs.js';

@@ -10,3 +10,4 @@ export { parseEfibootmgr, entryMatches, orderWith, type BootEntry, type BootStat
 export { reconcileEfiBoot, type EfiOutcome } from './efi-reconcile.js';
 export { finishJob, type FinishableJob, type FinishDeps } from './finish-job.js';
 export { bootCheckInVm, checkFirmware, type BootCheckDeps } from './boot-check.js';
+export { backupPartitionTablesStep, saveTablesWith, type SavedTable } from './backup-step.js';

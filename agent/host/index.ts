@@ -12,3 +12,6 @@ export { pciClassName } from './pci-classes.js';
 export { bdfFromPath, BDF_RE } from './pci-address.js';
 export { memoizedSi, defaultSi, type SiSubset, type SiCpu } from './si-cpu.js';
 export type { KvmProbe } from './platform.js';
+export { claimDisksExclusive } from './disk-claims.js';
+export { claimDisksStep } from './claim-step.js';
+export { checkDisksBack, diskProblems, disksBackStep, findDiskNow, waitForDisks, type ExpectedDisk } from './disks-back.js';

@@ -7,3 +7,4 @@ export { type HttpRequestFn } from './http-get.js';
 export { isoPaths, type IsoPaths } from './part-state.js';
 export { formatBytes } from './format.js';
 export { localAddressRule, guardedLookup } from './address-guard.js';
+export { fetchIsoStep, type FetchedIso } from './fetch-step.js';

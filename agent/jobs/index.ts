@@ -1,8 +1,7 @@
-// The install job: state machine, event log, job registry and the plan (dry run).
-export { InstallJob } from './install-job.js';
+// The install job: the step runner that always unwinds, the install's steps, the job registry, the plan (dry run).
+export { InstallJob, type JobEnv } from './install-job.js';
+export { installSteps, type InstallStepDeps, type InstallValues } from './install-steps.js';
+export { runSteps, recoverSteps, type PipelineOutcome } from './pipeline.js';
 export { JobLog } from './job-log.js';
 export { JobManager } from './job-manager.js';
 export { makePlan, HOST_RESERVE_MIB, type PlanInputs } from './planner.js';
-export type { JobRuntime, RunningVmHandle, VmExitInfo, VmSpecInput } from './runtime.js';
-export { stopOrphanVms, QEMU_PID_FILE, type OrphanVmDeps } from './orphan-vms.js';
-export { vmOutcome, type EndOn } from './vm-outcome.js';

@@ -4,11 +4,10 @@ import type { Logger } from 'pino';
 import { join } from 'node:path';
 import type { InstallRequestParsed, JobEvent, JobSummary, Plan } from '../protocol/index.js';
 import { XepaError, isTerminal } from '../protocol/index.js';
-import { InstallJob } from './install-job.js';
+import { InstallJob, type JobEnv } from './install-job.js';
 import { appendJobEvent, loadPastJobs, writeJobMeta } from './job-history.js';
 import { JobLog } from './job-log.js';
 import type { JobRecord } from './job-record.js';
-import type { JobRuntime } from './runtime.js';
 
 // Holds the agent's jobs: creates them in their own directory, finds them, follows their events.
 export class JobManager {
@@ -17,7 +16,7 @@ export class JobManager {
 
   constructor(
     private readonly jobsDir: string,
-    private readonly rt: JobRuntime,
+    private readonly env: JobEnv,
     private readonly newId: () => string = () => `job-${randomBytes(4).toString('hex')}`,
   ) {}
 
@@ -36,9 +35,9 @@ export class JobManager {
     const id = this.newId();
     const dir = join(this.jobsDir, id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeJobMeta(dir, { id, createdAt: this.rt.now().toISOString(), plan });
-    const events = new JobLog(id, (e) => appendJobEvent(dir, e), this.rt.now);
-    const job = new InstallJob(id, dir, request, plan, events, this.rt);
+    writeJobMeta(dir, { id, createdAt: this.env.now().toISOString(), plan });
+    const events = new JobLog(id, (e) => appendJobEvent(dir, e), this.env.now);
+    const job = new InstallJob(id, dir, request, plan, events, this.env);
     this.jobs.set(id, job);
     for (const k of keys) this.busy.set(k, id);
     void job.done.finally(() => {
@@ -50,7 +49,7 @@ export class JobManager {
 
   // Takes in the jobs of earlier runs of the agent (interrupted ones end failed with ERR_AGENT_RESTARTED).
   loadPast(log: Logger): number {
-    const past = loadPastJobs(this.jobsDir, { log, now: this.rt.now });
+    const past = loadPastJobs(this.jobsDir, { log, now: this.env.now });
     for (const j of past) this.jobs.set(j.id, j);
     return past.length;
   }

@@ -3,4 +3,4 @@ export { bindToVfio, type BindTarget, type VfioBinding } from './bind.js';
 export { restoreJournal, restoreLeftovers, type RestoreReport } from './restore.js';
 export { journalPath, journalDir, readJournal, writeJournal, listJournals, type VfioJournal, type JournalEntry, type BindStep } from './journal.js';
 export { VFIO_DRIVER, spawnModprobe, type VfioDeps } from './vfio-deps.js';
-export { diskProblems, waitForDisks, type ExpectedDisk } from './disk-check.js';
+export { bindVfioStep } from './bind-step.js';

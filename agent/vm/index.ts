@@ -12,3 +12,8 @@ export type { RunningVm, StartVmDeps, VmExit } from './supervisor.js';
 export { GuestNetworks, type GuestNetwork, type GuestNetworksDeps, type NetToolRunner } from './guest-net.js';
 export { guestNetNames, guestNetRules, forwardGuardRules, FORWARD_GUARD_TABLE, GUEST_NET_SLOTS, type GuestNetNames } from './guest-net-rules.js';
 export { ANSWER_URL_HOST } from './fidelity-args.js';
+export { bootVmStep, realStartVm, VM_STOP_GRACE_MS, type BootVmDeps, type VmValues } from './boot-step.js';
+export { waitVmStep, type VmEndValues } from './wait-step.js';
+export { vmPaths, type RunningVmHandle, type VmExitInfo } from './vm-handle.js';
+export { vmOutcome, type EndOn } from './vm-outcome.js';
+export { stopOrphanVm, stopOrphanVms, QEMU_PID_FILE, type OrphanVmDeps } from './orphan-vms.js';

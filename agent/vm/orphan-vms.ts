@@ -1,5 +1,5 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { isENOENT } from '../protocol/index.js';
 
@@ -14,14 +14,41 @@ export interface OrphanVmDeps {
   timeoutMs?: number; // how long to wait for each to go, default 10 s
 }
 
-// Stops the QEMU processes an earlier run of the agent left behind. When the agent is SIGKILLed its QEMU lives on:
-// it would keep writing the disks a new job may then take, and keep the vfio devices the journal restore must
-// take back (unbinding a device QEMU holds blocks). Call it before restoring the journal and before serving.
-// A pid counts only when /proc/<pid>/cmdline names that job's pid file, so a recycled pid is never killed.
-// Returns the pids it stopped.
-export async function stopOrphanVms(jobsDir: string, d: OrphanVmDeps): Promise<number[]> {
+// Stops the QEMU an earlier run of the agent left behind for one job (the boot step's recovery). When the agent
+// is SIGKILLed its QEMU lives on: it would keep writing the disks a new job may then take, and keep the vfio
+// devices the journal restore must take back (unbinding a device QEMU holds blocks), so this runs first.
+// The pid counts only when /proc/<pid>/cmdline names this job's pid file, so a recycled pid is never killed.
+// Returns the pid it stopped.
+export async function stopOrphanVm(jobDir: string, d: OrphanVmDeps): Promise<number | undefined> {
   const proc = d.procRoot ?? '/proc';
   const kill = d.kill ?? ((pid: number, sig: NodeJS.Signals) => process.kill(pid, sig));
+  const id = basename(jobDir);
+  const pidFile = join(jobDir, QEMU_PID_FILE);
+  const pid = Number.parseInt((await readIfExists(pidFile)) ?? '', 10);
+  if (!Number.isSafeInteger(pid) || pid <= 1) return undefined;
+  const cmdline = (await readIfExists(join(proc, String(pid), 'cmdline'))) ?? '';
+  const args = cmdline.split('\0');
+  const named = args[args.indexOf('-pidfile') + 1] ?? '';
+  if (!args.includes('-pidfile') || !(named === pidFile || named.endsWith(`/${id}/${QEMU_PID_FILE}`)) || (await isGone(proc, pid))) {
+    await rm(pidFile, { force: true });
+    return undefined;
+  }
+  d.log.warn({ job: id, pid }, 'a VM of an earlier agent run is still running: stopping it (SIGKILL)');
+  try {
+    kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+  const deadline = Date.now() + (d.timeoutMs ?? 10_000);
+  while (!(await isGone(proc, pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await rm(pidFile, { force: true });
+  if (await isGone(proc, pid)) return pid;
+  d.log.error({ job: id, pid }, 'the VM of an earlier agent run did not end after SIGKILL');
+  return undefined;
+}
+
+// stopOrphanVm for every job directory in jobsDir; returns the pids it stopped.
+export async function stopOrphanVms(jobsDir: string, d: OrphanVmDeps): Promise<number[]> {
   let ids: string[];
   try {
     ids = await readdir(jobsDir);
@@ -31,27 +58,8 @@ export async function stopOrphanVms(jobsDir: string, d: OrphanVmDeps): Promise<n
   }
   const stopped: number[] = [];
   for (const id of ids.sort()) {
-    const pidFile = join(jobsDir, id, QEMU_PID_FILE);
-    const pid = Number.parseInt((await readIfExists(pidFile)) ?? '', 10);
-    if (!Number.isSafeInteger(pid) || pid <= 1) continue;
-    const cmdline = (await readIfExists(join(proc, String(pid), 'cmdline'))) ?? '';
-    const args = cmdline.split('\0');
-    const named = args[args.indexOf('-pidfile') + 1] ?? '';
-    if (!args.includes('-pidfile') || !(named === pidFile || named.endsWith(`/${id}/${QEMU_PID_FILE}`)) || (await isGone(proc, pid))) {
-      await rm(pidFile, { force: true });
-      continue;
-    }
-    d.log.warn({ job: id, pid }, 'a VM of an earlier agent run is still running: stopping it (SIGKILL)');
-    try {
-      kill(pid, 'SIGKILL');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
-    const deadline = Date.now() + (d.timeoutMs ?? 10_000);
-    while (!(await isGone(proc, pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (!(await isGone(proc, pid))) d.log.error({ job: id, pid }, 'the VM of an earlier agent run did not end after SIGKILL');
-    else stopped.push(pid);
-    await rm(pidFile, { force: true });
+    const pid = await stopOrphanVm(join(jobsDir, id), d);
+    if (pid !== undefined) stopped.push(pid);
   }
   return stopped;
 }

@@ -1,5 +1,5 @@
 import { XepaError } from '../protocol/index.js';
-import type { VmExitInfo } from './runtime.js';
+import type { VmExitInfo } from './vm-handle.js';
 
 // How an install ends (install `vm.endOn`): by the guest powering off, or by its first reboot.
 export type EndOn = 'poweroff' | 'reboot';

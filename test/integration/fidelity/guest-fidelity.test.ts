@@ -8,12 +8,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PACKAGES, ensureDebianPackages } from '../../../build/host-deps.js';
 import { ensureTestIso, TEST_ISO_PACKAGES, type TestIso } from '../../../build/test-iso/index.js';
-import { createToolRunner } from '../../../agent/fidelity/index.js';
+import { createToolRunner, fidelityInputs } from '../../../agent/fidelity/index.js';
 import { Sysfs } from '../../../agent/host/index.js';
-import { JobManager, makePlan, type JobRuntime } from '../../../agent/jobs/index.js';
+import { JobManager, installSteps, makePlan } from '../../../agent/jobs/index.js';
 import { InstallRequest, type DiskInfo, type Inventory } from '../../../agent/protocol/index.js';
-import { fidelityInputs, fidelityRuntime } from '../../../agent/service/fidelity-runtime.js';
-import { createJobRuntime } from '../../../agent/service/runtime.js';
 import { SYNTHETIC_IDENTITY as ID, syntheticDmiTable } from '../../unit/fidelity/synthetic-dmi.js';
 import { readProbe } from './probe-lines.js';
 
@@ -67,13 +65,13 @@ async function runJob(name: string, firmware: 'bios' | 'uefi', sysfs: Sysfs) {
     keys: [{ waitMs: 100 }, { keys: ['shift'] }],
   });
   const plan = makePlan(req, { inventory, accel: { accel: 'tcg', reason: 'test' }, resolveDisks: () => [disk], fidelity: await fidelityInputs({ sysfs })(req, 'tcg') });
-  const real = createJobRuntime({ log, isoDir: join(dir, 'isos'), listDisks: async () => [disk], fidelity: fidelityRuntime({ sysfs, run: createToolRunner() }) });
-  const rt: JobRuntime = {
-    ...real,
-    fetchIso: async () => ({ path: iso.iso, sha256: iso.sha256, size: iso.size, reused: true }),
-    claimDisks: async () => ({ release: async () => undefined }), // a file, not a block device
-  };
-  const jobs = new JobManager(join(dir, 'jobs'), rt);
+  // The agent's own steps, but the ISO is the cached probe ISO and the disk a file (nothing to claim).
+  const steps = installSteps({
+    log, isoDir: join(dir, 'isos'), listDisks: async () => [disk], sysfs, run: createToolRunner(),
+    fetch: async () => ({ path: iso.iso, sha256: iso.sha256, size: iso.size, reused: true }),
+    claim: async () => ({ release: async () => undefined }),
+  });
+  const jobs = new JobManager(join(dir, 'jobs'), { log, now: () => new Date(), steps });
   const job = jobs.create(req, plan);
   await job.done;
   const probe = await readProbe(join(dir, 'jobs', job.id, 'serial0.log'));

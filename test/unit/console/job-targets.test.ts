@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { jobConsoleTargets } from '../../../agent/console/index.js';
-import { JobManager, type InstallJob, type JobRuntime, type VmExitInfo } from '../../../agent/jobs/index.js';
+import { JobManager, type InstallJob } from '../../../agent/jobs/index.js';
+import { type VmExitInfo } from '../../../agent/vm/index.js';
+import { jobEnv, type FakeRuntime } from '../../support/job-env.js';
 import { InstallRequest, type Plan } from '../../../agent/protocol/index.js';
 import { QmpClient } from '../../../agent/qmp/index.js';
 import { silentLog } from '../api/fixtures.js';
@@ -27,7 +29,7 @@ describe('console targets of the agent jobs', () => {
 
   beforeAll(async () => {
     fake = await startFakeQmp((msg, conn) => conn.send({ return: {}, id: msg.id }));
-    const rt: JobRuntime = {
+    const rt: FakeRuntime = {
       log: silentLog(),
       now: () => new Date(),
       fetchIso: async () => ({ path: '/tmp/x.iso', sha256: 'a'.repeat(64), size: 10, reused: false }),
@@ -42,7 +44,7 @@ describe('console targets of the agent jobs', () => {
       claimDisks: async () => ({ release: async () => undefined }),
       verifyDisks: async () => [],
     };
-    jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-targets-')), rt);
+    jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-targets-')), jobEnv(rt));
   });
   afterEach(async () => {
     for (const vm of vms.values()) vm.end(guestShutdown);

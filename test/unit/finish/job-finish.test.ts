@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { JobManager, type JobRuntime, type VmExitInfo, type VmSpecInput } from '../../../agent/jobs/index.js';
+import { JobManager } from '../../../agent/jobs/index.js';
+import { type VmExitInfo, type VmSpec } from '../../../agent/vm/index.js';
+import { jobEnv, type FakeRuntime } from '../../support/job-env.js';
 import { InstallRequest, type Plan } from '../../../agent/protocol/index.js';
 
 const plan: Plan = {
@@ -16,11 +18,11 @@ const request = InstallRequest.parse({ iso: { url: 'http://127.0.0.1/x.iso', sha
 
 function runtime() {
   const calls: string[] = [];
-  let spec: VmSpecInput | undefined;
+  let spec: VmSpec | undefined;
   let resolveExit: (e: VmExitInfo) => void = () => {};
   let started: () => void = () => {};
   const running = new Promise<void>((r) => (started = r));
-  const rt: JobRuntime = {
+  const rt: FakeRuntime = {
     log: pino({ level: 'silent' }),
     now: () => new Date(),
     fetchIso: async () => ({ path: '/tmp/x.iso', sha256: 'a'.repeat(64), size: 10, reused: true }),
@@ -60,7 +62,7 @@ function runtime() {
 describe('the install job with fidelity', () => {
   it('saves partition tables before claiming the disks, boots with the fidelity parts, and releases them after', async () => {
     const r = runtime();
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), r.rt).create(request, plan);
+    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(r.rt)).create(request, plan);
     await r.running;
     job.stopForFinish();
     await job.done;
@@ -73,7 +75,7 @@ describe('the install job with fidelity', () => {
 
   it('ends done, not cancelled, when finish stops the VM', async () => {
     const r = runtime();
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), r.rt).create(request, plan);
+    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(r.rt)).create(request, plan);
     await r.running;
     job.stopForFinish();
     await job.done;

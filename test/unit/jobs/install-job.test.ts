@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { JobManager, type JobRuntime, type VmExitInfo } from '../../../agent/jobs/index.js';
+import { JobManager } from '../../../agent/jobs/index.js';
+import { type VmExitInfo } from '../../../agent/vm/index.js';
+import { jobEnv, type FakeRuntime } from '../../support/job-env.js';
 import { InstallRequest, XepaError, type JobEvent, type Plan } from '../../../agent/protocol/index.js';
 
 const plan: Plan = {
@@ -16,7 +18,7 @@ const request = InstallRequest.parse({ iso: { url: 'http://127.0.0.1/x.iso', sha
 function fakeRuntime(opts: { exit?: VmExitInfo; fetchError?: XepaError; holdVm?: boolean } = {}) {
   const calls: string[] = [];
   let resolveExit: (e: VmExitInfo) => void = () => {};
-  const rt: JobRuntime = {
+  const rt: FakeRuntime = {
     log: pino({ level: 'silent' }),
     now: () => new Date(),
     fetchIso: async (_iso, o) => {
@@ -58,7 +60,7 @@ const states = (events: JobEvent[]): string[] => [...new Set(events.map((e) => e
 describe('install job', () => {
   it('walks every state in order and ends done when the guest powers off', async () => {
     const { rt, calls } = fakeRuntime();
-    const jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), rt);
+    const jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(rt));
     const job = jobs.create(request, plan);
     await job.done;
     expect(job.state).toBe('done');
@@ -69,7 +71,7 @@ describe('install job', () => {
 
   it('fails with the digest error, never boots, and still restores', async () => {
     const { rt, calls } = fakeRuntime({ fetchError: new XepaError('ERR_FETCH_DIGEST', 'sha256 mismatch') });
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), rt).create(request, plan);
+    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(rt)).create(request, plan);
     await job.done;
     expect(job.summary().error?.code).toBe('ERR_FETCH_DIGEST');
     expect(job.state).toBe('failed');
@@ -79,7 +81,7 @@ describe('install job', () => {
 
   it('reports a QEMU crash with its last stderr lines', async () => {
     const { rt } = fakeRuntime({ exit: { code: null, signal: 'SIGKILL', stderrTail: ['qemu: something broke'] } });
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), rt).create(request, plan);
+    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(rt)).create(request, plan);
     await job.done;
     expect(job.summary().error?.code).toBe('ERR_QEMU_EXIT');
     expect(job.summary().error?.message).toContain('qemu: something broke');
@@ -87,7 +89,7 @@ describe('install job', () => {
 
   it('cancels a running VM, restores, and ends cancelled', async () => {
     const { rt, calls } = fakeRuntime({ holdVm: true });
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), rt).create(request, plan);
+    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(rt)).create(request, plan);
     await new Promise<void>((resolve) => job.events.follow(0, (e) => e.state === 'running' && resolve()));
     job.cancel();
     await job.done;
@@ -98,7 +100,7 @@ describe('install job', () => {
 
   it('refuses a second job on a disk a running job holds, and frees it when the job ends', async () => {
     const { rt, finishVm } = fakeRuntime({ holdVm: true });
-    const jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), rt);
+    const jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(rt));
     const first = jobs.create(request, plan);
     expect(() => jobs.create(request, plan)).toThrowError(expect.objectContaining({ code: 'ERR_DEVICE_BUSY' }));
     await new Promise<void>((resolve) => first.events.follow(0, (e) => e.state === 'running' && resolve()));
@@ -112,7 +114,7 @@ describe('install job', () => {
 
   it('replays missed events after a sequence number, then streams live ones, each once', async () => {
     const { rt } = fakeRuntime();
-    const jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), rt);
+    const jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(rt));
     const job = jobs.create(request, plan);
     await job.done;
     const seen: number[] = [];
@@ -126,11 +128,11 @@ describe('install job', () => {
 describe('boot order', () => {
   it('boots the CD once by default and keeps the disks first when asked', async () => {
     const once = fakeRuntime();
-    await new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), once.rt).create(request, plan).done;
+    await new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(once.rt)).create(request, plan).done;
     expect(once.calls).toContain('demote-cdrom');
     const diskFirst = fakeRuntime();
     const req = InstallRequest.parse({ ...request, vm: { bootOrder: 'disk-first' } });
-    await new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), diskFirst.rt).create(req, plan).done;
+    await new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(diskFirst.rt)).create(req, plan).done;
     expect(diskFirst.calls).not.toContain('demote-cdrom');
   });
 });
@@ -138,14 +140,14 @@ describe('boot order', () => {
 describe('jobs across agent restarts', () => {
   it('shows the jobs of an earlier run, and ends an interrupted one failed with ERR_AGENT_RESTARTED', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xepa-jobs-'));
-    const first = new JobManager(dir, fakeRuntime().rt);
+    const first = new JobManager(dir, jobEnv(fakeRuntime().rt));
     const finished = first.create(request, plan);
     await finished.done;
     const { rt } = fakeRuntime({ holdVm: true });
-    const second = new JobManager(dir, rt).create(request, { ...plan, disks: [{ ...plan.disks[0]!, path: '/dev/loop8' }] });
+    const second = new JobManager(dir, jobEnv(rt)).create(request, { ...plan, disks: [{ ...plan.disks[0]!, path: '/dev/loop8' }] });
     await new Promise<void>((resolve) => second.events.follow(0, (e) => e.state === 'running' && resolve()));
     // the agent "dies" here: a new manager reads the same directory
-    const after = new JobManager(dir, fakeRuntime().rt);
+    const after = new JobManager(dir, jobEnv(fakeRuntime().rt));
     expect(after.loadPast(pino({ level: 'silent' }))).toBe(2);
     expect(after.get(finished.id).summary().state).toBe('done');
     const interrupted = after.get(second.id).summary();
@@ -154,7 +156,7 @@ describe('jobs across agent restarts', () => {
     const seqs = after.get(second.id).events.events.map((e) => e.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     // and a third start sees the same, without appending again
-    const third = new JobManager(dir, fakeRuntime().rt);
+    const third = new JobManager(dir, jobEnv(fakeRuntime().rt));
     third.loadPast(pino({ level: 'silent' }));
     expect(third.get(second.id).events.lastSeq).toBe(after.get(second.id).events.lastSeq);
     second.cancel();

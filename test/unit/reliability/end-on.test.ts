@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { vmOutcome } from '../../../agent/jobs/vm-outcome.js';
+import { vmOutcome } from '../../../agent/vm/vm-outcome.js';
 import { XepaError, methods } from '../../../agent/protocol/index.js';
 import { buildQemuArgs, type VmSpec } from '../../../agent/vm/index.js';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { QEMU_PID_FILE, stopOrphanVms } from '../../../agent/jobs/orphan-vms.js';
+import { QEMU_PID_FILE, stopOrphanVms } from '../../../agent/vm/orphan-vms.js';
 import { silentLog } from '../api/fixtures.js';
 
 // A stand-in for a QEMU left behind by a SIGKILLed agent: a real process whose command line names its pid file.

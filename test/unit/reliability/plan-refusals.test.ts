@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CallContext } from '../../../agent/api/control.js';
 import { resolveDisks } from '../../../agent/host/disks.js';
-import { JobManager, type JobRuntime } from '../../../agent/jobs/index.js';
+import { JobManager } from '../../../agent/jobs/index.js';
+import { jobEnv, type FakeRuntime } from '../../support/job-env.js';
 import { methods, XepaError, type DiskInfo, type Inventory } from '../../../agent/protocol/index.js';
 import { createHandlers } from '../../../agent/service/handlers.js';
 import { silentLog } from '../api/fixtures.js';
@@ -23,7 +24,7 @@ const inventoryOf = (disks: DiskInfo[]): Inventory => ({
 const notCalled = (): never => {
   throw new Error('no job may run in this test');
 };
-const runtime: JobRuntime = {
+const runtime: FakeRuntime = {
   log: silentLog(), now: () => new Date(), fetchIso: notCalled, prepareFirmware: notCalled, startVm: notCalled, claimDisks: notCalled, verifyDisks: notCalled,
 };
 
@@ -32,7 +33,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 // The agent's handlers over a machine whose disks (and /dev links) the test sets.
 function agentOver(machine: { disks: DiskInfo[] }) {
-  const jobs = new JobManager(join(work, String(Math.random()).slice(2)), runtime);
+  const jobs = new JobManager(join(work, String(Math.random()).slice(2)), jobEnv(runtime));
   const handlers = createHandlers({
     agentId: 'a', version: 't', fingerprint: 'f', jobs,
     readInventory: async () => inventoryOf(machine.disks),

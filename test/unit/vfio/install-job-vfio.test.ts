@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobManager, type JobRuntime, type VmExitInfo, type VmSpecInput } from '../../../agent/jobs/index.js';
+import { JobManager } from '../../../agent/jobs/index.js';
+import { type VmExitInfo, type VmSpec } from '../../../agent/vm/index.js';
+import { jobEnv, type FakeRuntime } from '../../support/job-env.js';
 import { InstallRequest, isXepaError, type Plan } from '../../../agent/protocol/index.js';
 import { bindToVfio, listJournals } from '../../../agent/vfio/index.js';
 import { type FakeHostTree, buildFakeHost, pciDevice } from '../host/fake-sysfs.js';
@@ -33,9 +35,9 @@ async function setup(exit: VmExitInfo | 'crash-on-start') {
   await k.makeDriver('vfio-pci');
   const stateDir = `${host.root}/state`;
   const vfio = { sysfs: k, log, stateDir, devRoot: host.devRoot, sleep: async () => {}, devWaitMs: 0 };
-  const specs: VmSpecInput[] = [];
+  const specs: VmSpec[] = [];
   const driversAtStart: (string | undefined)[] = [];
-  const rt: JobRuntime = {
+  const rt: FakeRuntime = {
     log,
     now: () => new Date(),
     fetchIso: async () => ({ path: '/tmp/x.iso', sha256: 'a'.repeat(64), size: 10, reused: false }),
@@ -61,7 +63,7 @@ async function setup(exit: VmExitInfo | 'crash-on-start') {
 describe('install job with passthrough', () => {
   it('binds the group before QEMU, hands the controller over as vfio-pci booting first, and restores after', async () => {
     const { k, rt, specs, driversAtStart, stateDir } = await setup({ code: 0, signal: null, shutdownReason: 'guest-shutdown', stderrTail: [] });
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), rt).create(request, plan);
+    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(rt)).create(request, plan);
     await job.done;
     expect(job.state).toBe('done');
     expect(driversAtStart).toEqual(['vfio-pci']);
@@ -74,7 +76,7 @@ describe('install job with passthrough', () => {
 
   it('restores the devices when QEMU fails to start', async () => {
     const { k, rt } = await setup('crash-on-start');
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), rt).create(request, plan);
+    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(rt)).create(request, plan);
     await job.done;
     expect(job.state).toBe('failed');
     expect(await k.driverOf('0000:02:00.0')).toBe('nvme');
@@ -82,7 +84,7 @@ describe('install job with passthrough', () => {
 
   it('restores the devices when QEMU is killed', async () => {
     const { k, rt } = await setup({ code: null, signal: 'SIGKILL', stderrTail: ['killed'] });
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), rt).create(request, plan);
+    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(rt)).create(request, plan);
     await job.done;
     expect(job.summary().error?.code).toBe('ERR_QEMU_EXIT');
     expect(await k.driverOf('0000:02:00.0')).toBe('nvme');
@@ -93,7 +95,7 @@ describe('install job with passthrough', () => {
     const { rt } = await setup({ code: 0, signal: null, shutdownReason: 'guest-shutdown', stderrTail: [] });
     let release: () => void = () => {};
     const held = new Promise<VmExitInfo>((r) => (release = () => r({ code: 0, signal: null, shutdownReason: 'guest-shutdown', stderrTail: [] })));
-    const jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), { ...rt, startVm: async () => ({ pid: 1, exited: held, stop: () => held }) });
+    const jobs = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv({ ...rt, startVm: async () => ({ pid: 1, exited: held, stop: () => held }) }));
     const first = jobs.create(request, plan);
     const other: Plan = { ...plan, disks: [{ ...plan.disks[0]!, path: '/dev/other', name: 'other' }] };
     let err: unknown;

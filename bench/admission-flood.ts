@@ -35,7 +35,7 @@ export interface FloodRound {
   connectMs: { p50: number; p99: number; max: number }; // TCP + TLS + upgrade, successful attempts
   helloMs: { p50: number; p99: number }; // the above plus one hello answered
   failures: string[]; // the first few, as the client saw them
-  flooders: { connects: number; established: number; closedByAgent: number }[];
+  flooders: { connects: number; established: number; closedByAgent: number; byDeadline: boolean }[]; // byDeadline: it stopped before the client finished
 }
 
 /** A running agent in a flood network, with a control token for the legitimate client. */
@@ -82,26 +82,46 @@ export async function withFloodSetup<T>(bundle: string, size: FloodSize, fn: (s:
   }
 }
 
-// The first JSON line of a child's stdout that satisfies `pred`; rejects when the child exits first or on timeout.
-function lineOf<T>(child: ChildProcess, pred: (x: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-    const onExit = (code: number | null): void => reject(new Error(`${what}: the process exited (${code}) first`));
-    child.once('exit', onExit);
-    rl.on('line', (l) => {
-      let x: Record<string, unknown>;
-      try {
-        x = JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      if (!pred(x)) return;
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      resolve(x as T);
-    });
+/** The JSON lines a child prints, kept from its start so that no line is missed between two waits. */
+interface ChildLines {
+  until<T>(pred: (x: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<T>;
+}
+
+// Collects a child's JSON stdout lines; until() resolves with the first (past or future) line satisfying `pred`,
+// and rejects when the child has exited without one or on timeout.
+function linesOf(child: ChildProcess): ChildLines {
+  const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let exited: number | null | undefined;
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    try {
+      lines.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      return;
+    }
+    for (const w of [...waiters]) w();
   });
+  child.once('close', (code) => {
+    exited = code;
+    for (const w of [...waiters]) w();
+  });
+  return {
+    until: <T>(pred: (x: Record<string, unknown>) => boolean, timeoutMs: number, what: string) =>
+      new Promise<T>((resolve, reject) => {
+        const done = (): void => {
+          waiters.delete(check);
+          clearTimeout(timer);
+        };
+        const check = (): void => {
+          const hit = lines.find(pred);
+          if (hit) return void (done(), resolve(hit as T));
+          if (exited !== undefined) return void (done(), reject(new Error(`${what}: the process exited (${exited}) without it`)));
+        };
+        const timer = setTimeout(() => (done(), reject(new Error(`no ${what} within ${timeoutMs} ms`))), timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+  };
 }
 
 // One round: flooders (hosts 1..n) reach their hold, the legitimate client (host 0) makes its attempts, flooders stop.
@@ -109,18 +129,23 @@ export async function floodRound(s: FloodSetup, size: FloodSize, kind: FloodKind
   const dir = await scriptDir();
   const port = Number(new URL(s.url).port);
   const flooders: ChildProcess[] = [];
+  const floodLines: ChildLines[] = [];
+  const clientBudgetMs = size.attempts * 11_000;
   try {
     if (kind !== 'none') {
       for (let i = 1; i <= size.flooders; i++) {
-        const arg = { kind, host: s.net.agentAddress, port, hold: size.hold, durationMs: 120_000, maxConnects: size.maxConnects, ratePerSec: size.ratePerSec };
-        flooders.push(s.net.spawnIn(i, join(dir, 'flooder.mjs'), JSON.stringify(arg)));
+        const arg = { kind, host: s.net.agentAddress, port, hold: size.hold, durationMs: clientBudgetMs + 60_000, maxConnects: size.maxConnects, ratePerSec: size.ratePerSec };
+        const f = s.net.spawnIn(i, join(dir, 'flooder.mjs'), JSON.stringify(arg));
+        flooders.push(f);
+        floodLines.push(linesOf(f));
       }
-      await Promise.all(flooders.map((f) => lineOf(f, (x) => x.ready === true, 20_000, 'flooder ready')));
+      await Promise.all(floodLines.map((f) => f.until((x) => x.ready === true, 20_000, 'flooder ready')));
     }
     const client = s.net.spawnIn(0, join(dir, 'legit-client.mjs'), JSON.stringify({ url: s.url, token: s.token, attempts: size.attempts, timeoutMs: 10_000 }));
     type Summary = { attempts: number; ok: number; connectMs: number[]; helloMs: number[]; failures: string[] };
-    const r = await lineOf<Summary>(client, (x) => typeof x.attempts === 'number', size.attempts * 11_000, 'client summary');
-    const done = flooders.map((f) => lineOf<FloodRound['flooders'][number]>(f, (x) => x.done === true, 30_000, 'flooder summary'));
+    const r = await linesOf(client).until<Summary>((x) => typeof x.attempts === 'number', clientBudgetMs, 'client summary');
+    // A flooder that ended by its own deadline before the client finished would be a weaker flood than claimed.
+    const done = floodLines.map((f) => f.until<FloodRound['flooders'][number]>((x) => x.done === true, 30_000, 'flooder summary'));
     for (const f of flooders) f.kill('SIGTERM');
     const floods = await Promise.all(done);
     const connect = [...r.connectMs].sort((a, b) => a - b);
@@ -133,7 +158,7 @@ export async function floodRound(s: FloodSetup, size: FloodSize, kind: FloodKind
       connectMs: { p50: pct(connect, 50), p99: pct(connect, 99), max: connect.at(-1) ?? NaN },
       helloMs: { p50: pct(hello, 50), p99: pct(hello, 99) },
       failures: r.failures,
-      flooders: floods.map(({ connects, established, closedByAgent }) => ({ connects, established, closedByAgent })),
+      flooders: floods.map(({ connects, established, closedByAgent, byDeadline }) => ({ connects, established, closedByAgent, byDeadline })),
     };
   } finally {
     for (const f of flooders) if (f.exitCode === null && f.signalCode === null) f.kill('SIGKILL');

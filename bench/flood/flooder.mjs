@@ -59,15 +59,15 @@ function paced() {
   else setTimeout(openOne, at - now);
 }
 
-function stop() {
+function stop(byDeadline) {
   if (stopping) return;
   stopping = true;
   for (const s of open) s.destroy();
-  say({ done: true, connects, established, closedByAgent });
+  say({ done: true, connects, established, closedByAgent, byDeadline });
   process.exit(0);
 }
 
-process.on('SIGTERM', stop);
+process.on('SIGTERM', () => stop(false));
 setTimeout(markReady, 3000);
-setTimeout(stop, o.durationMs);
+setTimeout(() => stop(true), o.durationMs);
 for (let i = 0; i < o.hold; i++) paced();

@@ -31,6 +31,7 @@ describe.skipIf(!root)('admission under a flood from several source addresses', 
     // The flood really was there: every flooder reached its hold and the agent had to close its connections.
     expect(r.flooders).toHaveLength(SIZE.flooders);
     for (const f of r.flooders) expect(f.established).toBeGreaterThanOrEqual(SIZE.hold);
+    expect(r.flooders.every((f) => !f.byDeadline), 'a flooder stopped before the client was done').toBe(true);
     expect(r.flooders.reduce((n, f) => n + f.closedByAgent, 0)).toBeGreaterThan(0);
     expect(r.ok / r.attempts, show(r)).toBeGreaterThanOrEqual(0.99);
   }, 600_000);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createAgentLog } from './service/agent-log.js';
+import { createAgentLog } from './agent-log.js';
 import { checkStateDir, startAgentServer, ensureTlsIdentity } from './api/index.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { createConsoleRoutes, jobConsoleTargets } from './console/index.js';
@@ -11,8 +11,7 @@ import { JobManager, installSteps, recoverSteps } from './jobs/index.js';
 import { createPciIds, readPciContext } from './pci/index.js';
 import type { VfioDeps } from './vfio/index.js';
 import { isENOENT, isXepaError, parsePublicKey } from './protocol/index.js';
-import { createHandlers } from './service/handlers.js';
-import { createFinishDeps } from './service/finish-runtime.js';
+import { createFinishDeps, createHandlers } from './methods/index.js';
 import { createToolRunner, fidelityInputs } from './fidelity/index.js';
 import { VERSION } from './protocol/version.js';
 import { probeAccel, type AccelChoice } from './vm/index.js';
@@ -134,7 +133,7 @@ if (argv.includes('--help') || argv.includes('-h')) {
     process.exit(2);
   }
   // pino to stdout, created once here; tokens never reach the log (redacted if a header ever does), and every URL
-  // in it is shown redacted (agent/service/agent-log.ts).
+  // in it is shown redacted (agent/agent-log.ts).
   const log = createAgentLog(config.logLevel);
   main(log, config).catch((err) => {
     log.fatal({ err }, 'agent failed to start');

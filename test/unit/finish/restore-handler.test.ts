@@ -11,7 +11,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { JobManager } from '../../../agent/jobs/index.js';
 import type { ToolRunner } from '../../../agent/fidelity/index.js';
 import { backupPartitionTable, inflateCapped, readBackups, saveBackups, type Inflate } from '../../../agent/finish/index.js';
-import { createFinishHandlers } from '../../../agent/service/finish-handlers.js';
+import { createFinishHandlers } from '../../../agent/methods/index.js';
 import { XepaError, type DiskInfo, type JobState, type PartitionBackup, type Plan } from '../../../agent/protocol/index.js';
 import { codeOfAsync } from '../../support/error-code.js';
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { XepaError } from '../../../agent/protocol/index.js';
-import { createAgentLog } from '../../../agent/service/agent-log.js';
+import { createAgentLog } from '../../../agent/agent-log.js';
 
 const SIGNED = 'https://deploy:hunter2pw@cdn.test:8443/os.iso?X-Amz-Signature=SIGSECRET&token=TOKSECRET';
 const SECRETS = ['deploy', 'hunter2pw', 'SIGSECRET', 'TOKSECRET'];

@@ -7,7 +7,7 @@ import { resolveDisks } from '../../../agent/host/disks.js';
 import { JobManager } from '../../../agent/jobs/index.js';
 import { jobEnv, type FakeRuntime } from '../../support/job-env.js';
 import { methods, XepaError, type DiskInfo, type Inventory } from '../../../agent/protocol/index.js';
-import { createHandlers } from '../../../agent/service/handlers.js';
+import { createHandlers } from '../../../agent/methods/index.js';
 import { silentLog } from '../api/fixtures.js';
 
 // Plans and installs that name the wrong disk are refused with a code and a reason that names the disk, through

@@ -4,15 +4,16 @@ import type { Logger } from 'pino';
 import type { DiskInfo } from '../protocol/index.js';
 import type { ToolRunner } from '../fidelity/index.js';
 import { bootCheckInVm, checkFirmware } from '../finish/index.js';
+import { findDiskNow } from '../host/index.js';
 import { findOvmf, startVm } from '../vm/index.js';
-import type { FinishHandlerDeps } from './finish-handlers.js';
+import type { FinishHandlerDeps } from './finish-methods.js';
 
 // The real outside world of `finish`: the host's firmware mode, its disks, efibootmgr and friends, the
 // boot check in a VM, and the reboot (only ever when finish was asked to).
 export function createFinishDeps(o: { stateDir: string; run: ToolRunner; log: Logger; listDisks: () => Promise<DiskInfo[]>; efiDir: () => Promise<boolean> }): FinishHandlerDeps {
   const diskPaths = async (plan: { disks: { path: string; serial?: string | undefined }[] }): Promise<string[]> => {
     const now = await o.listDisks();
-    return plan.disks.map((d) => (d.serial ? now.find((x) => x.serial === d.serial)?.path : undefined) ?? d.path);
+    return plan.disks.map((d) => findDiskNow(d, now)?.path ?? d.path);
   };
   return {
     jobsDir: join(o.stateDir, 'jobs'),

@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
-import { redactUrlsDeep, redactUrlsIn } from '../protocol/index.js';
+import { redactUrlsDeep, redactUrlsIn } from './protocol/index.js';
 
 // The agent's one pino logger (STYLE: created once in main.ts, JSON to stdout). Tokens and authorization headers
 // are redacted by path; every URL in any field, error (message, stack, cause, own fields) or message is shown

@@ -4,7 +4,7 @@ import { makePlan } from '../jobs/index.js';
 import type { Inventory, InstallRequestParsed, Plan } from '../protocol/index.js';
 import { PROTOCOL_VERSION, XepaError } from '../protocol/index.js';
 import type { FidelityInputs } from '../fidelity/index.js';
-import { createFinishHandlers, type FinishHandlerDeps } from './finish-handlers.js';
+import { createFinishHandlers, type FinishHandlerDeps } from './finish-methods.js';
 
 export interface HandlerDeps {
   agentId: string;

@@ -4,6 +4,7 @@ import type { JobManager } from '../jobs/index.js';
 import type { DiskInfo, Plan } from '../protocol/index.js';
 import { XepaError, isTerminal } from '../protocol/index.js';
 import type { ToolRunner } from '../fidelity/index.js';
+import { findDiskNow } from '../host/index.js';
 import { chooseRestore, finishJob, openRestoreTarget, readBackups, restorePartitionTable, type FinishDeps, type FinishableJob, type Inflate, type OpenRestoreTarget } from '../finish/index.js';
 
 // What the finish methods need besides the jobs.
@@ -36,7 +37,7 @@ export function createFinishHandlers(jobs: JobManager, d: FinishHandlerDeps): Pi
     const found: DiskInfo[] = [];
     const problems: string[] = [];
     for (const want of plan.disks) {
-      const back = want.serial ? now.find((x) => x.serial === want.serial) : now.find((x) => x.path === want.path);
+      const back = findDiskNow(want, now);
       if (!back) problems.push(`${want.path}${want.serial ? ` (serial ${want.serial})` : ''} is not back on the host`);
       else if (back.sizeBytes !== want.sizeBytes) problems.push(`${back.path} changed size: ${want.sizeBytes} -> ${back.sizeBytes}`);
       else found.push(back);

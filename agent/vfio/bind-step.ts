@@ -37,7 +37,7 @@ export function bindVfioStep(deps: VfioDeps | undefined, seam?: (job: string, de
     async recover(job: { id: string }, log: Logger) {
       if (!deps) return;
       const report = await restoreJournal(deps, journalPath(deps.stateDir, job.id));
-      if (report.devices.length > 0) log.warn({ job: job.id, devices: report.devices }, 'devices of an interrupted job restored from the journal');
+      if (report.devices.length > 0) log.warn({ job: job.id, devices: report.devices }, 'leftover vfio journal: devices restored');
       checkRestored(report);
     },
   };

@@ -1,5 +1,5 @@
 import { toWireError } from '../protocol/index.js';
-import { type JournalEntry, listJournals, readJournal, removeJournal, writeJournal } from './journal.js';
+import { type JournalEntry, readJournal, removeJournal, writeJournal } from './journal.js';
 import { VFIO_DRIVER, type VfioDeps } from './vfio-deps.js';
 
 // What restoring a journal achieved: each device's driver afterwards, and the problems (empty: all back).
@@ -50,14 +50,4 @@ export async function restoreJournal(deps: VfioDeps, file: string): Promise<Rest
   if (report.problems.length === 0) await removeJournal(file);
   else log.error({ job: journal.job, problems: report.problems, journal: file }, 'restore incomplete: journal kept for the next start');
   return report;
-}
-
-// Restores every journal left by a previous run (agent start, before the API listens).
-export async function restoreLeftovers(deps: VfioDeps): Promise<RestoreReport[]> {
-  const reports: RestoreReport[] = [];
-  for (const file of await listJournals(deps.stateDir)) {
-    deps.log.warn({ journal: file }, 'leftover vfio journal: restoring devices from a previous run');
-    reports.push(await restoreJournal(deps, file));
-  }
-  return reports;
 }

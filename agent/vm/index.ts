@@ -16,4 +16,4 @@ export { bootVmStep, realStartVm, VM_STOP_GRACE_MS, type BootVmDeps, type VmValu
 export { waitVmStep, type VmEndValues } from './wait-step.js';
 export { vmPaths, type RunningVmHandle, type VmExitInfo } from './vm-handle.js';
 export { vmOutcome, type EndOn } from './vm-outcome.js';
-export { stopOrphanVm, stopOrphanVms, QEMU_PID_FILE, type OrphanVmDeps } from './orphan-vms.js';
+export { stopOrphanVm, QEMU_PID_FILE, type OrphanVmDeps } from './orphan-vms.js';

@@ -1,4 +1,4 @@
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { isENOENT } from '../protocol/index.js';
@@ -45,23 +45,6 @@ export async function stopOrphanVm(jobDir: string, d: OrphanVmDeps): Promise<num
   if (await isGone(proc, pid)) return pid;
   d.log.error({ job: id, pid }, 'the VM of an earlier agent run did not end after SIGKILL');
   return undefined;
-}
-
-// stopOrphanVm for every job directory in jobsDir; returns the pids it stopped.
-export async function stopOrphanVms(jobsDir: string, d: OrphanVmDeps): Promise<number[]> {
-  let ids: string[];
-  try {
-    ids = await readdir(jobsDir);
-  } catch (err) {
-    if (isENOENT(err)) return [];
-    throw err;
-  }
-  const stopped: number[] = [];
-  for (const id of ids.sort()) {
-    const pid = await stopOrphanVm(join(jobsDir, id), d);
-    if (pid !== undefined) stopped.push(pid);
-  }
-  return stopped;
 }
 
 // Gone, or a zombie (it has exited and closed every file; only its parent's wait is missing).

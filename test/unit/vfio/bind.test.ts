@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isXepaError } from '../../../agent/protocol/index.js';
-import { type VfioDeps, bindToVfio, journalPath, restoreJournal, restoreLeftovers } from '../../../agent/vfio/index.js';
+import { type VfioDeps, bindToVfio, bindVfioStep, journalPath, restoreJournal } from '../../../agent/vfio/index.js';
 import { type FakeHostTree, type FakePciDevice, buildFakeHost, pciDevice } from '../host/fake-sysfs.js';
 import { FakeKernelSysfs } from './fake-kernel.js';
 import { codeOfAsync } from '../../support/error-code.js';
@@ -125,12 +125,14 @@ describe('bindToVfio', () => {
   it('restores a leftover journal at start as if the agent had crashed with the devices bound', async () => {
     const { k, deps } = await setup();
     await bindToVfio(deps, 'job-crashed', [{ bdf: '0000:01:00.0', group: 7 }, { bdf: '0000:01:00.1', group: 7 }]);
-    const reports = await restoreLeftovers(deps);
-    expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatchObject({ job: 'job-crashed', problems: [] });
+    const journal = journalPath(deps.stateDir, 'job-crashed');
+    expect(existsSync(journal)).toBe(true);
+    // The bind step's recovery, as the next agent start runs it for a job whose undo journal names it.
+    await bindVfioStep(deps).recover!({ id: 'job-crashed', dir: '/nonexistent' }, log);
     expect(await k.driverOf('0000:01:00.0')).toBe('nvme');
     expect(await k.driverOf('0000:01:00.1')).toBe('nvme');
-    expect(await restoreLeftovers(deps)).toEqual([]);
+    expect(existsSync(journal)).toBe(false);
+    await bindVfioStep(deps).recover!({ id: 'job-crashed', dir: '/nonexistent' }, log); // nothing left: a no-op
   });
 
   it('reports a device whose original driver does not come back, and keeps the journal for the next start', async () => {

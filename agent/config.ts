@@ -36,6 +36,16 @@ export const AGENT_USAGE = `usage: xepa-agent [--config FILE] [--port N] [--host
                   [--allow-local-iso-urls]
 KEY is an Ed25519 public key as PEM text, base64, or a path to a file holding one.`;
 
+// A --trust value that is not a key: the file it names, or ERR_CONFIG saying it is neither.
+function readKeyFile(path: string, readFile: (p: string) => string): string {
+  try {
+    return readFile(path);
+  } catch (err) {
+    const why = isENOENT(err) ? 'no such file' : err instanceof Error ? err.message : String(err);
+    throw new XepaError('ERR_CONFIG', `--trust ${path}: not a key (PEM or 32 bytes of base64) and not a readable key file (${why})`, { cause: err });
+  }
+}
+
 // Reads the config file (if any) and applies command-line overrides; errors name the bad field.
 export function loadAgentConfig(argv: string[], readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): AgentConfig {
   const { values } = parseArgs({
@@ -76,7 +86,8 @@ export function loadAgentConfig(argv: string[], readFile: (p: string) => string 
   if (values['log-level']) merged.logLevel = values['log-level'];
   if (values['allow-local-iso-urls']) merged.allowLocalIsoUrls = true;
   if (values.trust) {
-    const keys = values.trust.map((k) => (k.startsWith('/') || k.startsWith('.') ? readFile(k) : k));
+    // A key itself (PEM, or 32 bytes of base64), else the path of a file holding one (relative paths too).
+    const keys = values.trust.map((k) => (k.includes('-----BEGIN') || /^[A-Za-z0-9+/]{43}=$/.test(k.trim()) ? k : readKeyFile(k, readFile)));
     merged.trustedKeys = [...((raw.trustedKeys as string[] | undefined) ?? []), ...keys];
   }
   const parsed = AgentConfig.safeParse(merged);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { JobStep } from '../steps/index.js';
 import { findOvmf, prepareUefiVars } from './firmware.js';
 import { stopOrphanVm } from './orphan-vms.js';
+import { findQemuBinary } from './qemu-binary.js';
 import { startVm } from './supervisor.js';
 import { vmPaths, type RunningVmHandle, type VmExitInfo } from './vm-handle.js';
 import type { VmFirmware, VmSpec } from './vm-spec.js';
@@ -25,7 +26,8 @@ export interface BootVmDeps {
 // The real VM as a job drives it: the supervisor's QEMU with its QMP connection.
 export function realStartVm(log: Logger): (spec: VmSpec) => Promise<RunningVmHandle> {
   return async (spec) => {
-    const vm = await startVm(spec, { log: log.child({ mod: 'vm' }) });
+    // A missing QEMU fails here with the package to install (ERR_QEMU_START), not as a bare spawn ENOENT.
+    const vm = await startVm(spec, { log: log.child({ mod: 'vm' }), qemuBinary: await findQemuBinary() });
     return {
       pid: vm.pid,
       exited: vm.exited,

@@ -1,4 +1,4 @@
-import { createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { XepaError } from '../../agent/protocol/index.js';
 
@@ -85,6 +85,3 @@ export function verifyLoginToken(token: string, o: VerifyLoginOptions): LoginCla
   }
   return c;
 }
-
-// The public half of the controller key, for verifying login tokens.
-export const publicKeyOf = (privateKey: KeyObject): KeyObject => createPublicKey(privateKey);

@@ -33,4 +33,18 @@ describe('agent configuration', () => {
     const enoent = Object.assign(new Error('nope'), { code: 'ENOENT' });
     expect(() => loadAgentConfig(['--config', '/nope.json'], () => { throw enoent; })).toThrowError(/cannot read config \/nope.json: not found/);
   });
+
+  it('reads --trust from a key file named by a relative path, and names a value that is neither key nor file', () => {
+    const files: Record<string, string> = { 'keys/controller.pub.pem': `-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA${KEY.slice(0, 43)}\n-----END PUBLIC KEY-----\n` };
+    const read = (p: string): string => {
+      const f = files[p];
+      if (f === undefined) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+      return f;
+    };
+    expect(loadAgentConfig(['--trust', 'keys/controller.pub.pem'], read).trustedKeys).toEqual([files['keys/controller.pub.pem']]);
+    expect(loadAgentConfig(['--trust', KEY], read).trustedKeys).toEqual([KEY]);
+    expect(() => loadAgentConfig(['--trust', 'keys/missing.pem'], read)).toThrowError(
+      expect.objectContaining({ code: 'ERR_CONFIG', message: expect.stringContaining('keys/missing.pem: not a key (PEM or 32 bytes of base64) and not a readable key file (no such file)') }),
+    );
+  });
 });

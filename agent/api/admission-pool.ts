@@ -10,7 +10,9 @@ export interface PoolLimits {
   perSource: number;
   // A full source gives up its oldest connection only when that one has waited at least this long; before, the
   // newcomer of that source is the one refused. A source that reconnects as fast as it is evicted would otherwise
-  // make the agent pay a TLS handshake per connect it opens; this way it pays at most perSource per graceMs.
+  // make the agent pay a TLS handshake per connect it opens; this way it pays at most perSource per graceMs, and
+  // evenly: one of its own evictions at most every graceMs / perSource (a burst of handshakes the moment its
+  // connections all come of age would delay everyone else's handshake behind it).
   graceMs?: number;
 }
 
@@ -35,6 +37,7 @@ interface Entry {
 export class AdmissionPool<T> {
   private readonly bySource = new Map<string, Map<T, Entry>>();
   private readonly sourceOf = new Map<T, string>();
+  private readonly lastOwnEviction = new Map<string, number>(); // per source with connections waiting
   private seq = 0;
 
   constructor(
@@ -58,8 +61,11 @@ export class AdmissionPool<T> {
     const evicted: Eviction<T>[] = [];
     const ownOldest = (reason: EvictionReason): boolean => {
       const oldest = mine.values().next().value as Entry;
-      if (t - oldest.since >= (this.limits.graceMs ?? 0) && mine.size > 1) {
+      const grace = this.limits.graceMs ?? 0;
+      const paced = t - (this.lastOwnEviction.get(source) ?? -Infinity) >= grace / this.limits.perSource;
+      if (t - oldest.since >= grace && paced && mine.size > 1) {
         evicted.push(this.evictOldestOf(source, reason, t));
+        this.lastOwnEviction.set(source, t);
         return true;
       }
       this.leave(item); // the source churns: its newcomer is refused, its waiting connections keep their places
@@ -86,7 +92,10 @@ export class AdmissionPool<T> {
     this.sourceOf.delete(item);
     const mine = this.bySource.get(source)!;
     mine.delete(item);
-    if (mine.size === 0) this.bySource.delete(source);
+    if (mine.size === 0) {
+      this.bySource.delete(source);
+      this.lastOwnEviction.delete(source);
+    }
     return true;
   }
 

@@ -38,6 +38,19 @@ describe('per-source budget', () => {
     expect(p.enter('b1', 'B')).toEqual([]); // another source is not concerned
   });
 
+  it('paces a churning source\'s own evictions evenly (one per grace / perSource), even when all its connections came of age at once', () => {
+    let t = 0;
+    const p = new AdmissionPool<string>({ total: 100, perSource: 4, graceMs: 4000 }, () => t);
+    for (const a of ['a1', 'a2', 'a3', 'a4']) p.enter(a, 'A'); // all admitted at t = 0
+    t = 5000; // every one of them is past the grace now
+    expect(items(p.enter('a5', 'A'))).toEqual(['a1']);
+    t += 999; // under 4000 / 4 ms since that eviction: the newcomer is refused, no handshake burst
+    expect(items(p.enter('a6', 'A'))).toEqual(['a6']);
+    t += 1;
+    expect(items(p.enter('a7', 'A'))).toEqual(['a2']);
+    expect(p.enter('b1', 'B')).toEqual([]); // another source's pace is its own
+  });
+
   it('never touches another source when one source is over its budget', () => {
     const { p, tick } = pool(100, 2);
     p.enter('legit', '10.0.0.9');

@@ -5,7 +5,7 @@ export const ALPINE_PACKAGES: readonly string[] = [
   'nodejs', // runs the bundle (Alpine 3.18+ ships Node 18 or newer)
   'qemu-system-x86_64',
   'qemu-img',
-  'qemu-block-curl', // QEMU's curl block driver: the HTTP-streamed CD when RAM is short
+  'qemu-block-curl', // QEMU's curl block driver, for the HTTP-streamed CD when RAM is short (not built yet)
   'ovmf', // UEFI firmware for hosts booted in UEFI mode
   'swtpm', // optional TPM 2.0 for the guest
   'ca-certificates', // HTTPS ISO downloads
@@ -20,7 +20,7 @@ export const DEBIAN_PACKAGES: readonly string[] = [
   'nodejs',
   'qemu-system-x86',
   'qemu-utils',
-  'qemu-block-extra', // curl block driver (HTTP-streamed CD)
+  'qemu-block-extra', // curl block driver (HTTP-streamed CD, not built yet)
   'ovmf',
   'swtpm',
   'ca-certificates', // also read by Debian's node at start (NODE_EXTRA_CA_CERTS)

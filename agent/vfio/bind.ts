@@ -1,4 +1,5 @@
 import { RootedFs } from '../host/index.js';
+import { headerTypeOf } from '../pci/index.js';
 import { XepaError, toWireError } from '../protocol/index.js';
 import { type JournalEntry, type VfioJournal, journalPath, writeJournal } from './journal.js';
 import { type RestoreReport, restoreJournal } from './restore.js';
@@ -17,12 +18,10 @@ export interface VfioBinding {
   restore(): Promise<RestoreReport>;
 }
 
-// PCI spec: byte 0x0e of config space, low 7 bits: 0 is a normal (endpoint) header.
+// Only endpoints are bound (bridges stay with their drivers): the header type, as agent/pci reads it.
 async function isEndpoint(deps: VfioDeps, bdf: string): Promise<boolean> {
-  const config = await deps.sysfs.readBytes(`bus/pci/devices/${bdf}/config`);
-  if (config !== undefined && config.length > 0x0e) return (config[0x0e]! & 0x7f) === 0;
-  const cls = (await deps.sysfs.readText(`bus/pci/devices/${bdf}/class`)) ?? '';
-  return !/^0x060[479]/i.test(cls);
+  const [config, cls] = await Promise.all([deps.sysfs.readBytes(`bus/pci/devices/${bdf}/config`), deps.sysfs.readText(`bus/pci/devices/${bdf}/class`)]);
+  return headerTypeOf(config, cls ?? '') === 'endpoint';
 }
 
 // Loads vfio-pci when its driver directory is missing (modprobe; it pulls vfio and vfio_iommu_type1).

@@ -91,7 +91,7 @@ export function bootVmStep(d: BootVmDeps): JobStep<VmValues> {
         if (event === 'POWERDOWN') ctx.emit('running', 'guest asked to power down');
       });
       const consoles = { vnc: paths.vnc, qmp: paths.qmp, serial: paths.serial };
-      ctx.emit('running', `installer running under ${plan.accel.toUpperCase()} (pid ${vm.pid}); VNC ${paths.vnc}`, { detail: { consoles } });
+      ctx.emit('running', `installer running under ${plan.accel.toUpperCase()} (pid ${vm.pid}); its screen: xepa console (VNC), xepa serial, xepa serve`, { detail: { consoles } });
       return undo;
     },
     async recover(job, log) {

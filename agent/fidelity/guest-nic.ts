@@ -8,8 +8,13 @@ import { serveAnswerFiles } from './answer-http.js';
 
 // Isolates one job's guest network (agent/vm GuestNetworks is the real one).
 export interface GuestNetIsolator {
-  isolate(jobId: string): Promise<{ netns: string; release(): Promise<void> }>;
+  // `record`: a file in the job directory that lets recover() take the network down after a crash.
+  isolate(jobId: string, record?: string): Promise<{ netns: string; release(): Promise<void> }>;
+  recover?(jobId: string, record: string): Promise<void>;
 }
+
+// Where a job's guest network is recorded for recovery after a crash.
+export const guestNetRecord = (jobDir: string): string => join(jobDir, 'guest-net.json');
 
 // The emulated NIC of a job, the namespace QEMU runs in, event lines, and what to undo afterwards.
 export interface PreparedGuestNic {
@@ -52,7 +57,7 @@ export async function prepareGuestNic(
     let netns: string | undefined;
     if (deps.isolator) {
       try {
-        const net = await deps.isolator.isolate(jobId);
+        const net = await deps.isolator.isolate(jobId, guestNetRecord(jobDir));
         undo.push(() => net.release());
         netns = net.netns;
       } catch (err) {

@@ -2,6 +2,7 @@ import type { Plan } from '../protocol/index.js';
 import type { JobStep } from '../steps/index.js';
 import type { VmSpec } from '../vm/index.js';
 import { mirroredHostDevices } from './pci-layout.js';
+import { guestNetRecord } from './guest-nic.js';
 import { prepareFidelity, type PrepareFidelityDeps } from './prepare.js';
 
 // The VM's passed-through functions: at mirrored guest addresses (plus their topology) when the plan carries
@@ -25,6 +26,10 @@ export function prepareFidelityStep(deps: PrepareFidelityDeps): JobStep<{ spec: 
       Object.assign(ctx.values.spec, prepared.spec, hostDevicesOf(plan));
       for (const note of prepared.notes) ctx.emit('booting', note);
       return () => prepared.release().catch((err: unknown) => ctx.log.warn({ err }, 'stopping swtpm failed'));
+    },
+    // swtpm ends with the agent; the guest's network namespace, veth and filter outlive it.
+    async recover(job) {
+      await deps.guestNet?.recover?.(job.id, guestNetRecord(job.dir));
     },
   };
 }

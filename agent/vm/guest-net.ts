@@ -1,3 +1,4 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { XepaError } from '../protocol/index.js';
 import { FORWARD_GUARD_TABLE, GUEST_NET_SLOTS, forwardGuardRules, guestNetNames, guestNetRules, type GuestNetNames } from './guest-net-rules.js';
@@ -37,7 +38,9 @@ export class GuestNetworks {
 
   // Creates job `jobId`'s namespace, veth pair, addresses, route and filter. Throws ERR_TOOL_MISSING when ip,
   // nft or sysctl is absent and ERR_UNAVAILABLE when a step fails (the error names the step and the tool's words).
-  async isolate(jobId: string): Promise<GuestNetwork> {
+  // With `record`, the slot and the forwarding state are written there (mode 0600) so that recover() can take
+  // the network down after the agent died holding it.
+  async isolate(jobId: string, record?: string): Promise<GuestNetwork> {
     const slot = this.takeSlot();
     const n = guestNetNames(jobId, slot);
     let forward = false;
@@ -60,6 +63,7 @@ export class GuestNetworks {
       await this.mustHost('loading the filter and NAT rules', 'nft', ['-f', '-'], guestNetRules(n));
       forward = true;
       await this.acquireForwarding();
+      if (record) await writeFile(record, JSON.stringify({ slot, forwardTurnedOn: this.forwardTurnedOn }), { mode: 0o600 });
     } catch (err) {
       await undo().catch((e: unknown) => this.deps.log?.warn({ err: e }, 'undoing a failed guest network left something'));
       throw err;
@@ -67,6 +71,27 @@ export class GuestNetworks {
     this.deps.log?.info({ job: jobId, netns: n.netns, hostIf: n.hostIf, nsAddr: n.nsAddr }, 'guest network isolated');
     let released: Promise<void> | undefined;
     return { netns: n.netns, names: n, release: () => (released ??= undo()) };
+  }
+
+  // Takes down what an agent that died left of job `jobId`'s network (from the file isolate() wrote): its
+  // table, namespace and veth; and, when that agent had turned IPv4 forwarding on and no guest network is left,
+  // forwarding off and the guard table away. Nothing to do without the file.
+  async recover(jobId: string, record: string): Promise<void> {
+    let saved: { slot: number; forwardTurnedOn: boolean };
+    try {
+      saved = JSON.parse(await readFile(record, 'utf8')) as typeof saved;
+    } catch {
+      return;
+    }
+    const problems = await this.teardown(guestNetNames(jobId, saved.slot));
+    const tables = await this.host('nft', ['list', 'tables', 'inet']);
+    if (saved.forwardTurnedOn && this.forwardUsers === 0 && tables.code === 0 && !/\bxepa_guest_\d+\b/.test(tables.stdout)) {
+      this.forwardTurnedOn = true; // what the dead agent did, undone as the last guest out would have
+      this.forwardUsers = 1;
+      problems.push(...(await this.releaseForwarding()));
+    }
+    if (problems.length > 0) throw new XepaError('ERR_UNAVAILABLE', `recovering the guest network of ${jobId} left: ${problems.join('; ')}`);
+    await rm(record, { force: true });
   }
 
   private takeSlot(): number {

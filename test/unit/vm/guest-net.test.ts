@@ -122,3 +122,27 @@ describe('GuestNetworks', () => {
     await net.release();
   });
 });
+
+describe('GuestNetworks.recover (an agent died while guests ran)', () => {
+  it('takes down what the dead agent left of each job from its record, and forwarding with the last one', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'xepa-guest-net-'));
+    const h = fakeHost({ forward: '0' });
+    const dead = new GuestNetworks({ run: h.run });
+    await dead.isolate('job-a', join(dir, 'a.json'));
+    await dead.isolate('job-b', join(dir, 'b.json'));
+    expect(h.st.forward).toBe('1');
+    // the agent is gone (no release); a new one recovers job by job
+    const next = new GuestNetworks({ run: h.run });
+    await next.recover('job-a', join(dir, 'a.json'));
+    expect([...h.st.netns]).toEqual(['xepa-job-b']);
+    expect(h.st.forward).toBe('1'); // job-b's network is still there
+    await next.recover('job-b', join(dir, 'b.json'));
+    expect([...h.st.netns, ...h.links(), ...h.st.tables]).toEqual([]);
+    expect(h.st.forward).toBe('0');
+    await next.recover('job-b', join(dir, 'b.json')); // its record is gone: nothing to do
+    expect(h.st.calls.at(-1)).not.toMatch(/sysctl/);
+  });
+});

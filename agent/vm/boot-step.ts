@@ -84,7 +84,7 @@ export function bootVmStep(d: BootVmDeps): JobStep<VmValues> {
       vm.onGuestEvent?.((event) => {
         if (event === 'RESET') {
           reboots++;
-          ctx.emit('running', 'guest rebooted: it boots on from its disk (the job ends when it powers off; vm.endOn "reboot" ends it here)', {
+          ctx.emit('running', 'guest rebooted: it boots on from its disk (the job ends when it powers off; --end-on reboot ends it here)', {
             detail: { guestEvent: 'RESET', reboots },
           });
         }

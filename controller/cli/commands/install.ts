@@ -12,7 +12,7 @@ import { followJob } from './follow.js';
 
 export const INSTALL_USAGE = `usage: xepa install HOST --iso-url URL --sha256 HEX --disk DISK [--disk DISK]...
          [--iso-size BYTES] [--memory 4G] [--cpus N] [--firmware auto|bios|uefi] [--accel auto|kvm|tcg]
-         [--disk-bus virtio|sata|nvme] [--boot-order cdrom-once|disk-first|cdrom-first] [--yes] [--detach] [--fingerprint FP] [--key-dir DIR] [--json]
+         [--disk-bus virtio|sata|nvme] [--boot-order cdrom-once|disk-first|cdrom-first] [--end-on poweroff|reboot] [--yes] [--detach] [--fingerprint FP] [--key-dir DIR] [--json]
          [--passthrough auto|vfio|raw] [--nic NIC]... [--force-protected REASON]
 ${FIDELITY_USAGE}
        xepa install HOST --os NAME@CHANNEL|VERSION [--catalog URL | --store DIR [--vendor-listen H:P] [--vendor-url URL]] ...
@@ -34,6 +34,12 @@ export function nicSelectorOf(text: string): NicSelector {
   if (/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(text)) return { bdf: text.toLowerCase() };
   if (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(text)) return { mac: text.toLowerCase() };
   return { name: text };
+}
+
+// Parses --end-on: the job ends when the guest powers off (default) or at its first reboot.
+export function endOnOf(text: string): 'poweroff' | 'reboot' {
+  if (text === 'poweroff' || text === 'reboot') return text;
+  throw new XepaError('ERR_BAD_REQUEST', `--end-on ${text}: use poweroff or reboot`);
 }
 
 // The device options shared by plan and install.
@@ -59,6 +65,7 @@ export function installRequestOf(v: Record<string, string | boolean | string[] |
   if (typeof v.accel === 'string') vm.accel = v.accel;
   if (typeof v['disk-bus'] === 'string') vm.diskBus = v['disk-bus'];
   if (typeof v['boot-order'] === 'string') vm.bootOrder = v['boot-order'];
+  if (typeof v['end-on'] === 'string') vm.endOn = endOnOf(v['end-on']);
   const iso: InstallRequest['iso'] = { url: need('iso-url'), sha256: need('sha256').toLowerCase() };
   if (typeof v['iso-size'] === 'string') iso.size = Number(v['iso-size']);
   const req: InstallRequest = { iso, disks, vm: vm as InstallRequest['vm'] };
@@ -89,6 +96,7 @@ export async function installCommand(argv: string[], o: Output): Promise<number>
     accel: { type: 'string' },
     'disk-bus': { type: 'string' },
     'boot-order': { type: 'string' },
+    'end-on': { type: 'string' },
     ...DEVICE_OPTIONS,
     ...FIDELITY_OPTIONS,
     yes: { type: 'boolean', default: false },

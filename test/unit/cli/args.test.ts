@@ -45,6 +45,13 @@ describe('CLI arguments', () => {
     expect(parsed.disks).toHaveLength(2);
   });
 
+  it('passes --end-on to vm.endOn and refuses any other value', () => {
+    const base = { 'iso-url': 'https://mirror.example/x.iso', sha256: 'ab'.repeat(32), disk: ['/dev/sdb'] };
+    expect(InstallRequest.parse(installRequestOf({ ...base, 'end-on': 'reboot' })).vm.endOn).toBe('reboot');
+    expect(InstallRequest.parse(installRequestOf(base)).vm.endOn).toBe('poweroff');
+    expect(() => installRequestOf({ ...base, 'end-on': 'halt' })).toThrowError(/--end-on halt: use poweroff or reboot/);
+  });
+
   it('says which option is missing', () => {
     expect(() => installRequestOf({ sha256: 'a'.repeat(64), disk: ['/dev/sdb'] })).toThrowError(/--iso-url is required/);
     expect(() => installRequestOf({ 'iso-url': 'http://x/y.iso', sha256: 'a'.repeat(64) })).toThrowError(/at least one --disk/);

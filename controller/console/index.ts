@@ -13,4 +13,5 @@ export type { AttachEnd, TerminalIo } from './terminal-attach.js';
 export { readScreenshot } from './screenshot.js';
 export type { FetchedScreenshot } from './screenshot.js';
 export { runQmpCommand } from './qmp-command.js';
+export { pipeQmp, QMP_PIPE_WINDOW, type QmpPipeResult } from './qmp-pipe.js';
 export { webConsoleBase, nativeConsoleHint } from './web-console-link.js';

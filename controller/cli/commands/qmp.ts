@@ -1,6 +1,5 @@
-import { Duplex } from 'node:stream';
 import { XepaError } from '../../../agent/protocol/index.js';
-import { bridgeLocalSocket, runQmpCommand, startPortForward } from '../../console/index.js';
+import { QMP_PIPE_WINDOW, pipeQmp, runQmpCommand, startPortForward } from '../../console/index.js';
 import { parse } from '../args.js';
 import { line, type Output } from '../output.js';
 import { parseListenAddress } from '../listen-address.js';
@@ -9,7 +8,9 @@ import { STREAM_OPTIONS, streamContextFor, untilInterrupted } from './console.js
 // The verb's help text.
 export const QMP_USAGE = `usage: xepa qmp HOST COMMAND [JSON-ARGUMENTS]     run one QMP command, print its return as JSON
        xepa qmp HOST --listen PATH|PORT|HOST:PORT [--bind ADDR]  serve the agent's QMP locally (qmp-shell, socat)
-       xepa qmp HOST                                   QMP on stdin/stdout (type JSON commands)
+       xepa qmp HOST                                   QMP on stdin/stdout: one JSON command per line, at most
+                                                       ${QMP_PIPE_WINDOW} waiting for their reply at once (a pipe waits, never
+                                                       drops); exits 1 if any command failed or went unanswered
   [--job ID] [--fingerprint FP] [--key-dir DIR]
 --listen takes a TCP port (on 127.0.0.1, or --bind ADDR), HOST:PORT ([::1]:PORT for IPv6), or a unix socket path
 with a slash (/tmp/qmp.sock, ./qmp.sock); anything else is refused.
@@ -56,7 +57,10 @@ export async function qmpCommand(argv: string[], o: Output): Promise<number> {
     return 0;
   }
   const ws = await open();
-  const stdio = Duplex.from({ readable: process.stdin, writable: process.stdout });
-  await bridgeLocalSocket(stdio, ws);
-  return 0;
+  const r = await pipeQmp(process.stdin, process.stdout, ws);
+  if (r.errors === 0 && !r.cutShort) return 0;
+  const unanswered = r.sent - r.replies;
+  line(o.err, `xepa qmp: ${r.errors} of ${r.sent} commands failed${r.cutShort ? `; the QMP stream closed with ${unanswered} unanswered (the VM or the agent went away)` : ''}`);
+  return 1;
 }
+

@@ -107,6 +107,21 @@ describe('native clients through the xepa CLI (real QEMU guest)', () => {
     expect(await cli.exit).toBe(0);
   });
 
+  it('takes a pipe of 60 commands on stdin (more than the agent lets wait at once): all answered, exit 0; a refused one makes it exit 1', async () => {
+    const commands = ['{"execute":"qmp_capabilities"}', ...Array.from({ length: 60 }, (_, i) => `{"execute":"query-status","id":"s${i}"}`)];
+    const ok = spawnCli(['qmp', rig.url, ...pin()]);
+    ok.child.stdin!.end(commands.join('\n') + '\n');
+    expect(await ok.exit).toBe(0);
+    const replies = ok.lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(replies.filter((m) => JSON.stringify(m).includes('ERR_UNAVAILABLE'))).toEqual([]);
+    expect(replies.filter((m) => typeof m.id === 'string' && 'return' in m).map((m) => m.id)).toEqual(Array.from({ length: 60 }, (_, i) => `s${i}`));
+
+    const refused = spawnCli(['qmp', rig.url, ...pin()]);
+    refused.child.stdin!.end(`${commands[0]}\n{"execute":"human-monitor-command","arguments":{"command-line":"info pci"},"id":"h"}\n`);
+    expect(await refused.exit).toBe(1);
+    expect(refused.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((m) => m.id === 'h')).toMatchObject({ error: { class: 'GenericError' } });
+  });
+
   it('serves QMP over TCP for `xepa qmp --listen 127.0.0.1:PORT`, and creates no file of that name', async () => {
     const cli = spawnCli(['qmp', rig.url, '--listen', '127.0.0.1:0', ...pin()], rig.dir);
     try {

@@ -44,7 +44,9 @@ export const STDERR_TAIL_LINES = 50;
  */
 export async function startVm(spec: VmSpec, deps: StartVmDeps): Promise<RunningVm> {
   const log = deps.log.child({ mod: 'vm', vm: spec.name });
-  const args = buildQemuArgs(spec);
+  // Paused (-S) until QMP is up and its event listener attached: QEMU sends no events before the capabilities
+  // negotiation, so a guest that reset or powered off in its first milliseconds would end with no reason.
+  const args = [...buildQemuArgs(spec), '-S'];
   const binary = deps.qemuBinary ?? QEMU_BINARY_NAME;
   const tail: string[] = [];
   let shutdownReason: string | undefined;
@@ -89,6 +91,8 @@ export async function startVm(spec: VmSpec, deps: StartVmDeps): Promise<RunningV
     if (ev.event === 'SHUTDOWN' && typeof ev.data.reason === 'string') shutdownReason = ev.data.reason;
     log.info({ event: ev.event, data: ev.data }, 'qmp event');
   });
+  // Now the guest may run. Should QEMU die meanwhile, `exited` tells how (the job reads it), not this call.
+  await qmp.execute('cont').catch((err: unknown) => log.warn({ err }, 'cont failed: QEMU went away'));
 
   let stopping: Promise<VmExit> | undefined;
   const stop = (graceMs = 10_000): Promise<VmExit> => {

@@ -94,5 +94,5 @@ export function makePlan(req: InstallRequestParsed, inputs: PlanInputs): Plan {
   });
   if (fid) warnings.push(...fid.warnings);
   const hash = createHash('sha256').update(JSON.stringify(fid ? { ...core, fidelity: fid.hashKey } : core)).digest('hex').slice(0, 32);
-  return { hash, ...core, accelReason, warnings, ...(fid ? { fidelity: fid.fidelity } : {}) };
+  return { hash, ...core, deadlineSeconds: req.vm.deadlineSeconds, accelReason, warnings, ...(fid ? { fidelity: fid.fidelity } : {}) };
 }

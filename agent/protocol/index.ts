@@ -13,3 +13,4 @@ export * from './http-status.js';
 export * from './redact-url.js';
 export * from './health.js';
 export * from './version.js';
+export { formatSeconds } from './duration.js';

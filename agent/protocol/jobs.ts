@@ -29,6 +29,9 @@ export const DiskSelector = z
   });
 export type DiskSelector = z.infer<typeof DiskSelector>;
 
+// The installer's default time limit (--deadline): generous, since a TCG install of a large system takes hours.
+export const DEFAULT_DEADLINE_SECONDS = 4 * 3600;
+
 export const VmOptions = z
   .object({
     memoryMiB: z.number().int().min(256).max(1 << 22).optional(),
@@ -42,6 +45,9 @@ export const VmOptions = z
     // 'cdrom-once' (default): the installer CD boots first, and every later reboot starts from the disks, like a
     // one-time boot menu choice; 'disk-first' keeps an empty disk falling through to the CD; 'cdrom-first' always.
     bootOrder: z.enum(['cdrom-once', 'disk-first', 'cdrom-first']).default('cdrom-once'),
+    // How long the installer may run, from the VM's start: past it the VM is stopped and the job fails
+    // ERR_TIMEOUT with its devices restored (an installer that never powers off must not hold the disks forever).
+    deadlineSeconds: z.number().int().min(5).max(7 * 24 * 3600).default(DEFAULT_DEADLINE_SECONDS),
     ...FidelityVmOptions, // cpuModel, secureBoot, tpm, smbios, nic (docs/fidelity.md)
   })
   .strict();
@@ -92,6 +98,7 @@ export const Plan = z.object({
   memoryMiB: z.number().int(),
   cpus: z.number().int(),
   diskBus: z.enum(['virtio', 'sata', 'nvme']),
+  deadlineSeconds: z.number().int().optional(), // the VM's time limit (vm.deadlineSeconds)
   iommu: z.boolean(),
   warnings: z.array(z.string()),
   passthrough: PlanPassthrough.optional(), // devices, IOMMU groups and the protected set (docs/devices.md)

@@ -1,4 +1,4 @@
-import { XepaError } from '../protocol/index.js';
+import { XepaError, formatSeconds } from '../protocol/index.js';
 import type { JobStep } from '../steps/index.js';
 import { VM_STOP_GRACE_MS, type VmValues } from './boot-step.js';
 import { vmOutcome } from './vm-outcome.js';
@@ -10,8 +10,9 @@ export interface VmEndValues extends VmValues {
   endMessage?: string;
 }
 
-// The step that runs until QEMU exits: a cancel stops the VM; the guest's own power-off (or its reboot, with
-// vm.endOn "reboot") is a finished install, anything else fails with QEMU's last words (vm-outcome.ts).
+// The step that runs until QEMU exits: a cancel stops the VM, and so does the job's deadline (vm.deadlineSeconds,
+// counted from here, when the VM runs); the guest's own power-off (or its reboot, with vm.endOn "reboot") is a
+// finished install, anything else fails with QEMU's last words (vm-outcome.ts).
 export function waitVmStep(): JobStep<VmEndValues> {
   return {
     name: 'wait-vm',
@@ -20,10 +21,25 @@ export function waitVmStep(): JobStep<VmEndValues> {
       const stop = (): void => void vm.stop(VM_STOP_GRACE_MS).catch((err: unknown) => ctx.log.warn({ err }, 'stopping the VM failed'));
       if (ctx.signal.aborted) stop();
       ctx.signal.addEventListener('abort', stop, { once: true });
-      const exit = await vm.exited.finally(() => ctx.signal.removeEventListener('abort', stop));
+      const deadline = ctx.job.request.vm.deadlineSeconds;
+      let expired = false;
+      const timer = setTimeout(() => {
+        expired = true;
+        ctx.emit('running', `the installer passed its deadline of ${formatSeconds(deadline)} (--deadline): stopping the VM`);
+        stop();
+      }, deadline * 1000);
+      const exit = await vm.exited.finally(() => {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener('abort', stop);
+      });
       ctx.values.exit = exit;
       ctx.emit('stopping', `QEMU exited (${exit.shutdownReason ?? exit.signal ?? `code ${exit.code}`})`);
       if (ctx.signal.aborted) throw new XepaError('ERR_CANCELLED', 'job cancelled');
+      if (expired) {
+        throw new XepaError('ERR_TIMEOUT', `the installer did not finish within its deadline of ${formatSeconds(deadline)}: the VM was stopped (set a longer one with --deadline)`, {
+          details: { deadlineSeconds: deadline },
+        });
+      }
       ctx.values.endMessage = ctx.values.stopForFinish ? 'VM stopped by finish' : vmOutcome(exit, ctx.job.request.vm.endOn);
     },
   };

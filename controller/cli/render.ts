@@ -1,4 +1,4 @@
-import type { Inventory, JobSummary, Plan } from '../../agent/protocol/index.js';
+import { formatSeconds, type Inventory, type JobSummary, type Plan } from '../../agent/protocol/index.js';
 import { bytes, table } from './output.js';
 import { renderPassthrough } from './render-devices.js';
 import { renderFidelity } from './render-fidelity.js';
@@ -31,7 +31,7 @@ export function renderPlan(p: Plan): string {
   const out = [
     `plan ${p.hash}`,
     table([['DISK', 'SIZE', 'SERIAL', 'WWN', 'MODEL', 'VIA'], ...p.disks.map((d) => [d.path, bytes(d.sizeBytes), d.serial ?? '-', d.wwn ?? '-', d.model ?? '-', d.via === 'vfio' && d.pciAddress ? `vfio ${d.pciAddress}` : d.via])]),
-    `vm: ${p.memoryMiB} MiB, ${p.cpus} vCPU, ${p.firmware}, ${p.accel} (${p.accelReason}), disks on ${p.diskBus}`,
+    `vm: ${p.memoryMiB} MiB, ${p.cpus} vCPU, ${p.firmware}, ${p.accel} (${p.accelReason}), disks on ${p.diskBus}${p.deadlineSeconds ? `, deadline ${formatSeconds(p.deadlineSeconds)}` : ''}`,
     ...renderPassthrough(p),
     ...renderFidelity(p),
   ];

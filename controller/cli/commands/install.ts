@@ -12,7 +12,7 @@ import { followJob } from './follow.js';
 
 export const INSTALL_USAGE = `usage: xepa install HOST --iso-url URL --sha256 HEX --disk DISK [--disk DISK]...
          [--iso-size BYTES] [--memory 4G] [--cpus N] [--firmware auto|bios|uefi] [--accel auto|kvm|tcg]
-         [--disk-bus virtio|sata|nvme] [--boot-order cdrom-once|disk-first|cdrom-first] [--end-on poweroff|reboot] [--yes] [--detach] [--fingerprint FP] [--key-dir DIR] [--json]
+         [--disk-bus virtio|sata|nvme] [--boot-order cdrom-once|disk-first|cdrom-first] [--end-on poweroff|reboot] [--deadline 4h|90m|600s] [--yes] [--detach] [--fingerprint FP] [--key-dir DIR] [--json]
          [--passthrough auto|vfio|raw] [--nic NIC]... [--force-protected REASON]
 ${FIDELITY_USAGE}
        xepa install HOST --os NAME@CHANNEL|VERSION [--catalog URL | --store DIR [--vendor-listen H:P] [--vendor-url URL]] ...
@@ -42,6 +42,16 @@ export function endOnOf(text: string): 'poweroff' | 'reboot' {
   throw new XepaError('ERR_BAD_REQUEST', `--end-on ${text}: use poweroff or reboot`);
 }
 
+// Parses --deadline (4h, 90m, 600s or bare seconds): how long the installer may run before its VM is stopped.
+export function deadlineOf(text: string): number {
+  const m = /^(\d+)(s|m|min|h)?$/.exec(text.trim());
+  const seconds = m ? Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' || m[2] === 'min' ? 60 : 1) : NaN;
+  if (!Number.isSafeInteger(seconds) || seconds < 5 || seconds > 7 * 24 * 3600) {
+    throw new XepaError('ERR_BAD_REQUEST', `--deadline ${text}: give a duration from 5s to 168h (e.g. 4h, 90m, 600s)`);
+  }
+  return seconds;
+}
+
 // The device options shared by plan and install.
 export const DEVICE_OPTIONS = {
   passthrough: { type: 'string' },
@@ -66,6 +76,7 @@ export function installRequestOf(v: Record<string, string | boolean | string[] |
   if (typeof v['disk-bus'] === 'string') vm.diskBus = v['disk-bus'];
   if (typeof v['boot-order'] === 'string') vm.bootOrder = v['boot-order'];
   if (typeof v['end-on'] === 'string') vm.endOn = endOnOf(v['end-on']);
+  if (typeof v.deadline === 'string') vm.deadlineSeconds = deadlineOf(v.deadline);
   const iso: InstallRequest['iso'] = { url: need('iso-url'), sha256: need('sha256').toLowerCase() };
   if (typeof v['iso-size'] === 'string') iso.size = Number(v['iso-size']);
   const req: InstallRequest = { iso, disks, vm: vm as InstallRequest['vm'] };
@@ -97,6 +108,7 @@ export async function installCommand(argv: string[], o: Output): Promise<number>
     'disk-bus': { type: 'string' },
     'boot-order': { type: 'string' },
     'end-on': { type: 'string' },
+    deadline: { type: 'string' },
     ...DEVICE_OPTIONS,
     ...FIDELITY_OPTIONS,
     yes: { type: 'boolean', default: false },

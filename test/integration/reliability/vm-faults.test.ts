@@ -157,6 +157,23 @@ describe('a guest that reboots instead of powering off', () => {
   });
 });
 
+describe('a guest that never powers off', () => {
+  it('is stopped at the job deadline: the job fails ERR_TIMEOUT naming it, the disk is let go, no QEMU is left', async () => {
+    const disk = await bootDisk('halt');
+    const job = await client.call('install', request(disk, { deadlineSeconds: 5 }));
+    const w = watchJob(client, job.id);
+    await guestRan(job.id); // the guest runs (and halts for ever) before the deadline stops it
+    await w.done;
+    const end = await client.call('job.get', { job: job.id });
+    expect(end.state).toBe('failed');
+    expect(end.error?.code).toBe('ERR_TIMEOUT');
+    expect(end.error?.message).toMatch(/deadline of 5 s/);
+    expect(w.events.some((e) => e.state === 'restoring')).toBe(true);
+    expect(await pidsWithArg(`guest=xepa-${job.id}`)).toEqual([]);
+    expect(await canOpenExclusive(disk.device)).toBe(true);
+  });
+});
+
 describe('two installs for one disk', () => {
   it('lets exactly one of two racing installs (two controllers) have the disk; the other gets ERR_DEVICE_BUSY', async () => {
     const disk = await bootDisk('halt');

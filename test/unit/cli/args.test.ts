@@ -52,6 +52,13 @@ describe('CLI arguments', () => {
     expect(() => installRequestOf({ ...base, 'end-on': 'halt' })).toThrowError(/--end-on halt: use poweroff or reboot/);
   });
 
+  it('passes --deadline to vm.deadlineSeconds (h, m, s or bare seconds), defaults to 4 h, and refuses what is not a duration', () => {
+    const base = { 'iso-url': 'https://mirror.example/x.iso', sha256: 'ab'.repeat(32), disk: ['/dev/sdb'] };
+    const deadline = (d?: string): number => InstallRequest.parse(installRequestOf(d === undefined ? base : { ...base, deadline: d })).vm.deadlineSeconds;
+    expect([deadline('2h'), deadline('90m'), deadline('600s'), deadline('45'), deadline()]).toEqual([7200, 5400, 600, 45, 14400]);
+    for (const bad of ['soon', '1d', '-5m', '4s', '200h']) expect(() => installRequestOf({ ...base, deadline: bad })).toThrowError(/--deadline .*: give a duration from 5s to 168h/);
+  });
+
   it('says which option is missing', () => {
     expect(() => installRequestOf({ sha256: 'a'.repeat(64), disk: ['/dev/sdb'] })).toThrowError(/--iso-url is required/);
     expect(() => installRequestOf({ 'iso-url': 'http://x/y.iso', sha256: 'a'.repeat(64) })).toThrowError(/at least one --disk/);

@@ -14,11 +14,11 @@ export function replyJson(res: ServerResponse, status: number, body: unknown, he
   res.end(data);
 }
 
-// Refuses an upgrade request on its raw socket: a small JSON `{ code, message }` response, then the socket
-// is destroyed. No WebSocket ever exists for it.
-export function refuseUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+// Refuses an upgrade request on its raw socket: a small JSON `{ code, message, details? }` response, then the
+// socket is destroyed. No WebSocket ever exists for it.
+export function refuseUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string, details?: unknown): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify({ code, message });
+  const body = JSON.stringify(details === undefined ? { code, message } : { code, message, details });
   const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="xepa-agent"\r\n' : '';
   socket.once('finish', () => socket.destroy());
   socket.end(

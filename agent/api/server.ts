@@ -105,6 +105,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     // http hands the socket over without its error listener: guarded here, through the handshake and after it.
     guardSocket(socket, log, { path: url.pathname, remote });
     const found = matchRoute(routes, url.pathname);
+    // A refusal after authentication may carry its details (a console's "job X is fetching": the state lets the
+    // client wait for the VM); before it, a caller learns only the code and message.
+    let authenticated = false;
     try {
       if (!found) throw new XepaError('ERR_NOT_FOUND', `no such endpoint: ${url.pathname}`);
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
@@ -122,6 +125,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         now: now(),
         ...(opts.maxTokenLifetimeSeconds !== undefined ? { maxLifetimeSeconds: opts.maxTokenLifetimeSeconds } : {}),
       });
+      authenticated = true;
       found.route.check?.({ req, auth, match: found.match });
       const scopes: readonly Scope[] = typeof found.route.scope === 'string' ? [found.route.scope] : found.route.scope;
       const scope = scopes.find((s) => auth.claims.scope.includes(s)) ?? scopes[0]!;
@@ -148,7 +152,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       gate.count(e.code);
       if (e.code === 'ERR_INTERNAL') log.error({ err, path: url.pathname }, 'upgrade failed');
       else log.info({ path: url.pathname, code: e.code, remote, reason: e.message }, 'upgrade refused');
-      refuseUpgrade(socket, httpStatusOf(e.code), e.code, e.message);
+      refuseUpgrade(socket, httpStatusOf(e.code), e.code, e.message, authenticated ? e.details : undefined);
     }
   };
 

@@ -15,3 +15,4 @@ export type { FetchedScreenshot } from './screenshot.js';
 export { runQmpCommand } from './qmp-command.js';
 export { pipeQmp, QMP_PIPE_WINDOW, type QmpPipeResult } from './qmp-pipe.js';
 export { webConsoleBase, nativeConsoleHint } from './web-console-link.js';
+export { openWhenRunning, type WaitForVmOptions } from './wait-for-vm.js';

@@ -71,6 +71,15 @@ describe('console endpoints of the agent (fake QEMU behind a real server)', () =
     expect((named as XepaError).message).toMatch(/job-nope/);
   });
 
+  it("gives an authenticated client the details of a refusal (the job's state, so `xepa serial --wait` can wait), and an unauthenticated one none", async () => {
+    const err = (await errorOf(open('/v1/serial/0', 'serial', { query: { job: 'job-fetching' } }))) as XepaError;
+    expect(err.code).toBe('ERR_JOB_STATE');
+    expect(err.details).toEqual({ job: 'job-fetching', state: 'fetching' });
+    const anonymous = (await errorOf(openAgentStream({ url: rig.url, fingerprint: rig.fingerprint, token: 'not-a-token', path: '/v1/serial/0', pingIntervalMs: 0, query: { job: 'job-fetching' } }))) as XepaError;
+    expect(anonymous.code).toBe('ERR_UNAUTHORIZED');
+    expect(anonymous.details).toBeUndefined();
+  });
+
   it('keeps each endpoint to its scope: a vnc:view token opens neither QMP nor serial, a qmp token no VNC', async () => {
     expect(((await errorOf(open('/v1/qmp', 'vnc:view'))) as XepaError).code).toBe('ERR_FORBIDDEN');
     expect(((await errorOf(open('/v1/serial/0', 'vnc:view'))) as XepaError).code).toBe('ERR_FORBIDDEN');

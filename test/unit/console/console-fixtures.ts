@@ -119,6 +119,7 @@ export async function startConsoleRig(o: { pty?: Promise<PtyAvailability>; shell
   const consoles = createConsoleRoutes({
     targets: (job) => {
       if (!running) throw new XepaError('ERR_NOT_FOUND', 'no job has a running VM on this agent');
+      if (job === 'job-fetching') throw new XepaError('ERR_JOB_STATE', 'job job-fetching is fetching: its VM is not running', { details: { job, state: 'fetching' } });
       if (job !== undefined && job !== 'job-1') throw new XepaError('ERR_NOT_FOUND', `no job ${job} on this agent`);
       return target;
     },

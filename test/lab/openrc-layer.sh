@@ -17,7 +17,7 @@ die() { echo "openrc-layer: error: $*" >&2; exit 1; }
 resolve() {
   local p v out=""
   for p in $DEBS; do
-    v=$(apt-cache show --no-all-versions "$p" 2>/dev/null | awk '$1 == "Version:" { print $2; exit }')
+    v=$(apt-cache show --no-all-versions "$p" 2>/dev/null | awk '$1 == "Version:" && v == "" { v = $2 } END { print v }')
     [ -n "$v" ] || die "apt-cache knows no $p (run apt-get update as root)"
     out="$out $p=$v"
   done
@@ -30,7 +30,7 @@ build() {
   R=$w/root
   mkdir -p "$w/x" "$R" "$debdir"
   for p in $DEBS; do
-    v=$(apt-cache show --no-all-versions "$p" | awk '$1 == "Version:" { print $2; exit }')
+    v=$(apt-cache show --no-all-versions "$p" | awk '$1 == "Version:" && v == "" { v = $2 } END { print v }')
     deb="$debdir/${p}_$(echo "$v" | sed 's/:/%3a/')_amd64.deb"
     if [ ! -s "$deb" ]; then
       say "downloading $p=$v"

@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: fast hermetic unit tests, integration tests with real processes (QEMU, loopback servers),
-// which run one file at a time on this 2-core machine, and the lab (test/lab/, docs/lab.md).
+// Four projects: fast hermetic unit tests, integration tests with real processes (QEMU, loopback servers),
+// which run one file at a time on this 2-core machine, the lab (test/lab/, docs/lab.md), and `real`: media
+// builds and complete installs beyond CI's budget (`npm run test:real`; `npm test` leaves it out).
 export default defineConfig({
   test: {
     projects: [
@@ -25,6 +26,16 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           testTimeout: 900_000,
           hookTimeout: 900_000,
+        },
+      },
+      {
+        test: {
+          name: 'real',
+          include: ['test/real/**/*.test.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          sequence: { groupOrder: 2 },
+          testTimeout: 3_600_000,
+          hookTimeout: 3_600_000,
         },
       },
     ],

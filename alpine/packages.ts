@@ -13,6 +13,7 @@ export const ALPINE_PACKAGES: readonly string[] = [
   'iproute2',
   'nftables',
   'socat', // slirp's guestfwd runs it per connection to the answer-file socket
+  'sfdisk', // finish: partition-table backups, the ESP and the installed root found on the job's disks
 ];
 
 // Debian (Hetzner's rescue and other Debian-based ones); Debian 12's nodejs is 18.
@@ -29,6 +30,7 @@ export const DEBIAN_PACKAGES: readonly string[] = [
   'nftables',
   'procps',
   'socat',
+  'fdisk', // sfdisk: partition-table backups, the ESP and the installed root found by finish
 ];
 
 // The base of /etc/apk/world in a netbooted Alpine: the apkovl replaces the whole file, so it must keep these.

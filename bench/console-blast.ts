@@ -7,15 +7,19 @@ import type WebSocket from 'ws';
 // size, acknowledged with one byte 'K') or echoes them ('E' + u64 ignored), and the client side over a
 // WebSocket or a socket.
 
-const SERVER_INIT = (() => {
-  const b = Buffer.alloc(24 + 5);
+// An RFB ServerInit for a 1x1 screen, 32 bpp true colour (depth 24, little-endian RGB888), named `name` (the
+// blast upstream's and the console tests' fake VNC servers).
+export function rfbServerInit(name: string): Buffer {
+  const b = Buffer.alloc(24 + name.length);
   b.writeUInt16BE(1, 0);
   b.writeUInt16BE(1, 2);
   Buffer.from([32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0]).copy(b, 4);
-  b.writeUInt32BE(5, 20);
-  b.write('blast', 24, 'latin1');
+  b.writeUInt32BE(name.length, 20);
+  b.write(name, 24, 'latin1');
   return b;
-})();
+}
+
+const SERVER_INIT = rfbServerInit('blast');
 
 /** The blast upstream, listening on a unix socket. */
 export interface BlastServer {

@@ -4,6 +4,7 @@ import { benchController } from './load-controller.js';
 import { fakeAgentsRole } from './load-fake-agents.js';
 import { benchFetch, fetchRole, fileServerRole } from './load-fetch.js';
 import { benchVnc } from './load-vnc.js';
+import { runReplicaFromEnv } from '../test/support/replica-process.js';
 
 // The load benchmarks of docs/reliability.md, and the child-process roles they start. Selected with
 // XEPA_BENCH=load (only these), spine, or all (the default); results go to bench/results/load-*.json.
@@ -11,7 +12,9 @@ import { benchVnc } from './load-vnc.js';
 // Runs the role this process was started for (XEPA_BENCH_ROLE); false when it was started for none.
 export async function runBenchRole(role: string | undefined): Promise<boolean> {
   if (!role) return false;
-  const roles: Record<string, () => Promise<void>> = { 'file-server': fileServerRole, fetch: fetchRole, 'fake-agents': fakeAgentsRole };
+  const roles: Record<string, () => Promise<void>> = {
+    'file-server': fileServerRole, fetch: fetchRole, 'fake-agents': fakeAgentsRole, 'plane-replica': () => runReplicaFromEnv(),
+  };
   const run = roles[role];
   if (!run) throw new Error(`unknown bench role ${role}`);
   await run();

@@ -13,6 +13,8 @@ import { runConsoleBench } from './console-bench.js';
 import { consoleProxyRole } from './console-proxy-role.js';
 import { runBenchRole, runLoadBenchmarks } from './load-run.js';
 import { firstFrame } from './rfb.js';
+import { runPlaneTakeoverBench } from './plane-takeover.js';
+import { runStoreBench } from './store-bench.js';
 
 // The spine's benchmark: agent bundle size, cold start to listening, idle RSS, and time from `install`
 // to the first VNC frame (ISO already cached on the agent, so the download is excluded).
@@ -108,7 +110,7 @@ async function installToFirstFrame(work: string, trustedKeyFile: string, keyDir:
   return { ms, screen };
 }
 
-// XEPA_BENCH_ROLE: a child process of a load or console benchmark; XEPA_BENCH: spine | load | console | admission | all (default).
+// XEPA_BENCH_ROLE: a child process of a load or console benchmark; XEPA_BENCH: spine | load | console | admission | store | takeover | all (default).
 if (process.env.XEPA_BENCH_ROLE === 'console-proxy') await consoleProxyRole();
 else if (!(await runBenchRole(process.env.XEPA_BENCH_ROLE))) {
   const which = process.env.XEPA_BENCH ?? 'all';
@@ -116,4 +118,6 @@ else if (!(await runBenchRole(process.env.XEPA_BENCH_ROLE))) {
   if (which === 'all' || which === 'load') await runLoadBenchmarks(root);
   if (which === 'all' || which === 'console') await runConsoleBench(root);
   if (which === 'all' || which === 'admission') await runAdmissionFloodBench(root);
+  if (which === 'all' || which === 'store') await runStoreBench(root);
+  if (which === 'all' || which === 'takeover') await runPlaneTakeoverBench(root);
 }

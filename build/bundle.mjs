@@ -18,8 +18,10 @@ const common = {
   target: 'node20',
   format: 'esm',
   banner: { js: banner },
-  // Optional native helpers: loaded in try/catch by their users, absent at runtime is fine.
-  external: ['bufferutil', 'utf-8-validate', 'node-pty', 'playwright-core', 'ssh2', 'cpu-features'],
+  // Optional native helpers: loaded in try/catch by their users, absent at runtime is fine. better-sqlite3 is the
+  // store's native SQLite (loaded from node_modules when the store opens); pg-native is pg's optional libpq binding,
+  // never used (pg speaks the protocol in JavaScript).
+  external: ['bufferutil', 'utf-8-validate', 'node-pty', 'playwright-core', 'ssh2', 'cpu-features', 'better-sqlite3', 'pg-native'],
   define: { XEPA_VERSION: JSON.stringify(version) },
   legalComments: 'none',
   logLevel: 'warning',

@@ -64,6 +64,22 @@ export const TEST_PACKAGES: readonly string[] = [
   'efibootmgr',
   // openssl: test certificates
   'openssl',
+  // the landing (issue 14): finish opens installed roots on each filesystem it supports; the tests make them
+  // (ext4 also holds the debootstrap images of test/real/landing; mount, ip and sfdisk are in DEMO_PACKAGES)
+  'e2fsprogs',
+  'xfsprogs',
+  'btrfs-progs',
+  // the control plane's store (issue 16): its tests and benchmark start a throwaway PostgreSQL 15 cluster from
+  // Debian's server binaries (/usr/lib/postgresql/15/bin, test/support/postgres.ts). `xepa serve` itself needs no
+  // Debian package for either engine: it speaks to PostgreSQL through the npm client pg, and SQLite is built into
+  // better-sqlite3
+  'postgresql-15',
+  // the real live install (issue 14): live-build builds the Debian live ISO (build/live-iso/), whose live system
+  // runs grml-debootstrap; gpgv and debian-archive-keyring check Debian's InRelease (controller/vendor/upstream)
+  'live-build',
+  'grml-debootstrap',
+  'gpgv',
+  'debian-archive-keyring',
 ];
 
 // Everything: what the demo needs and what only the tests need (`xepa deps --tests`).

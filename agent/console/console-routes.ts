@@ -3,13 +3,13 @@ import type { Logger } from 'pino';
 import type { WsRoute } from '../api/index.js';
 import type { ConsoleTargets } from './job-targets.js';
 import { DEFAULT_CONSOLE_LIMITS, type ConsoleLimits } from './limits.js';
-import { loadPty, type PtyAvailability } from './pty-loader.js';
-import { qmpRoute } from './qmp-route.js';
-import { screendumpRoute } from './screendump-route.js';
-import { SerialHubs, serialRoute } from './serial-route.js';
-import { shellRoute, type ShellCommand } from './shell-route.js';
+import { loadPty, type PtyAvailability } from './shell/pty-loader.js';
+import { qmpRoute } from './qmp/qmp-route.js';
+import { screendumpRoute } from './screendump/screendump-route.js';
+import { SerialHubs, serialRoute } from './serial/serial-route.js';
+import { shellRoute, type ShellCommand } from './shell/shell-route.js';
 import { ViewerCounts } from './viewer-counts.js';
-import { vncRoute } from './vnc-route.js';
+import { vncRoute } from './vnc/vnc-route.js';
 
 /** What the console endpoints need; everything but targets and log has a working default. */
 export interface ConsoleRoutesOptions {

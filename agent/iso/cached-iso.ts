@@ -1,9 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { type XepaError, isENOENT } from '../protocol/index.js';
-import { hashFile } from './hash-file.js';
-import type { FinishedIso } from './part-file.js';
-import { type IsoPaths, removeIfExists } from './part-state.js';
+import { type FinishedIso, type IsoPaths, hashFile, removeIfExists } from './part-file.js';
 
 // An existing `<sha256>.iso` is trusted only after hashing it again (it may have been tampered with or torn);
 // returns it when it matches, otherwise deletes it and returns undefined so it is downloaded anew.

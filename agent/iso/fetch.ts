@@ -1,19 +1,16 @@
 import { mkdir } from 'node:fs/promises';
-import type { OutgoingHttpHeaders } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { XepaError, redactUrl } from '../protocol/index.js';
 import { checkLiteralHost } from './address-guard.js';
-import { AttemptControl } from './attempt-control.js';
-import { defaultBackoff, sleepUnlessAborted } from './backoff.js';
-import { type BudgetIo, checkBudget } from './budget.js';
-import { cancelledError, connectError, isTransient, transient } from './fetch-errors.js';
-import { formatBytes } from './format.js';
+import { type AttemptTarget, runAttempt } from './attempt.js';
+import { type BudgetIo, checkBudget, formatBytes } from './budget.js';
 import { reuseFinal } from './cached-iso.js';
-import { type HttpRequestFn, defaultRequest, openResponse } from './http-get.js';
-import { PartFile } from './part-file.js';
-import { ifRangeValue, isoPaths, stateFromResponse } from './part-state.js';
-import { type FetchProgress, type ProgressReporter, createProgressReporter } from './progress.js';
-import { decideResponse } from './response-decision.js';
+import { AttemptControl, type HttpRequestFn, cancelledError, defaultRequest, isTransient } from './http-get.js';
+import { PartFile, isoPaths } from './part-file.js';
+
+// The whole fetch of one ISO: the request checked, a cached copy reused, the part file resumed, attempts retried
+// with backoff (attempt.ts runs each one), progress reported, the digest verified and the file renamed.
 
 // Which ISO to fetch and where to keep it.
 export interface FetchIsoRequest {
@@ -114,11 +111,21 @@ async function downloadWithRetries(run: Run): Promise<void> {
   let failures = 0;
   // Only new ground counts as progress: a server that cuts and then makes us start over must not loop forever.
   let highWater = run.part.bytes;
+  const target: AttemptTarget = {
+    url: run.url,
+    rawUrl: run.req.url,
+    expectedSize: run.req.size,
+    part: run.part,
+    log: run.log,
+    http: { request: run.deps.request ?? defaultRequest, ca: run.deps.tls?.ca, allowLocal: run.deps.allowLocalAddresses === true },
+    onTotal: (total) => checkRunBudget(run, total),
+    onBytes: (bytes, end) => run.progress.update(bytes, end),
+  };
   for (;;) {
     const ctl = new AttemptControl(run.url, run.deps.idleTimeoutMs ?? 30_000, run.deps.signal);
     let outcome: 'done' | 'again';
     try {
-      outcome = await attempt(run, ctl);
+      outcome = await runAttempt(target, ctl);
     } catch (err) {
       const e = ctl.reason ?? err;
       if (!isTransient(e)) throw e;
@@ -145,98 +152,6 @@ async function downloadWithRetries(run: Run): Promise<void> {
   }
 }
 
-// One GET: decide from the status and headers, then stream the body into the part file.
-async function attempt(run: Run, ctl: AttemptControl): Promise<'done' | 'again'> {
-  const { part, log } = run;
-  const headers: OutgoingHttpHeaders = { 'accept-encoding': 'identity', 'user-agent': 'xepa-agent' };
-  if (part.bytes > 0) {
-    headers.range = `bytes=${part.bytes}-`;
-    const validator = ifRangeValue(part.state);
-    if (validator) headers['if-range'] = validator;
-  }
-  const { res, url } = await openResponse(run.url, headers, {
-    request: run.deps.request ?? defaultRequest,
-    ctl,
-    log,
-    ca: run.deps.tls?.ca,
-    allowLocal: run.deps.allowLocalAddresses === true,
-  });
-  const status = res.statusCode ?? 0;
-  const d = decideResponse({ status, headers: res.headers, url: url.toString(), offset: part.bytes, state: part.state, expectedSize: run.req.size });
-  log.debug({ status, offset: part.bytes, action: d.action, at: redactUrl(url) }, 'response');
-
-  switch (d.action) {
-    case 'fail':
-      throw new XepaError(d.code, d.message, { details: { status, url: redactUrl(url) } });
-    case 'retry':
-      throw transient(
-        new XepaError('ERR_FETCH_HTTP', `GET ${redactUrl(url)} failed: HTTP ${status}`, {
-          details: { status, url: redactUrl(url), ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}) },
-        }),
-      );
-    case 'restart':
-      log.warn({ bytes: part.bytes, reason: d.reason }, 'starting the download over');
-      await part.restart({ url: run.req.url });
-      return 'again';
-    case 'complete':
-      log.info({ bytes: part.bytes }, 'partial file was already complete');
-      return 'done';
-    case 'write':
-      break;
-  }
-
-  if (d.from === 0) {
-    if (part.bytes > 0) log.warn({ bytes: part.bytes, reason: d.restartReason }, 'starting the download over');
-    await part.restart(stateFromResponse(run.req.url, res.headers, d.total));
-  } else if (d.total !== undefined && part.state.total === undefined) {
-    await part.setState({ ...part.state, total: d.total });
-  }
-  if (d.total !== undefined) await checkRunBudget(run, d.total);
-  await streamBody(run, ctl, res, d.total);
-  return 'done';
-}
-
-// Copies the body into the part file, hashing as it goes; a cut before the expected end is transient.
-async function streamBody(run: Run, ctl: AttemptControl, body: AsyncIterable<Buffer>, total: number | undefined): Promise<void> {
-  const { part } = run;
-  const end = total ?? run.req.size;
-  let writeError: unknown;
-  try {
-    for await (const chunk of body) {
-      ctl.touch();
-      if (end !== undefined && part.bytes + chunk.length > end) {
-        await part.discard();
-        throw new XepaError('ERR_FETCH_SIZE', `${redactUrl(run.url)} sent more than the ${end} bytes expected; download deleted`, {
-          details: { expected: end },
-        });
-      }
-      try {
-        await part.append(chunk);
-      } catch (err) {
-        writeError = err;
-        throw err;
-      }
-      run.progress.update(part.bytes, end);
-    }
-  } catch (err) {
-    if (ctl.reason) throw ctl.reason;
-    if (writeError !== undefined || err instanceof XepaError) throw err;
-    throw cutError(run, end, err);
-  }
-  if (ctl.reason) throw ctl.reason;
-  if (end !== undefined && part.bytes < end) throw cutError(run, end, undefined);
-}
-
-function cutError(run: Run, total: number | undefined, cause: unknown): XepaError {
-  if (total === undefined) return connectError(run.url, cause ?? new Error(`connection closed at byte ${run.part.bytes}`));
-  return transient(
-    new XepaError('ERR_FETCH_SIZE', `${redactUrl(run.url)} closed the connection at byte ${run.part.bytes} of ${total}`, {
-      ...(cause === undefined ? {} : { cause }),
-      details: { bytes: run.part.bytes, total },
-    }),
-  );
-}
-
 // Size checks, final progress, then digest verification and the atomic rename.
 async function finish(run: Run): Promise<Omit<FetchIsoResult, 'reused'>> {
   const { part, req } = run;
@@ -251,4 +166,73 @@ async function finish(run: Run): Promise<Omit<FetchIsoResult, 'reused'>> {
   const done = await part.finish(run.sha, req.url);
   run.log.info({ path: done.path, size: formatBytes(done.size) }, 'ISO downloaded and verified');
   return done;
+}
+
+// The default wait before retry `attempt` (1-based): exponential from 500 ms, capped at 30 s, with "equal jitter"
+// (half fixed, half random) so many agents retrying one mirror do not hit it in lockstep.
+export function defaultBackoff(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(30_000, 500 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base / 2 + random() * (base / 2));
+}
+
+// Sleeps `ms`, rejecting with `onAbort()` as soon as the signal fires.
+async function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined, onAbort: () => Error): Promise<void> {
+  if (signal?.aborted) throw onAbort();
+  try {
+    await delay(ms, undefined, signal ? { signal } : {});
+  } catch (err) {
+    if (signal?.aborted) throw onAbort();
+    throw err;
+  }
+}
+
+// One progress report: bytes in the part file so far, the total when known, the current rate.
+export interface FetchProgress {
+  bytes: number;
+  total?: number;
+  rateBps?: number;
+}
+
+// A throttled progress sink: `update` reports at most every `intervalMs` or every 1 % of the total,
+// `final` always reports.
+export interface ProgressReporter {
+  update(bytes: number, total: number | undefined): void;
+  final(bytes: number, total: number | undefined): void;
+}
+
+// Builds a ProgressReporter around `onProgress`; rate is measured over this session's bytes only (not the resumed part).
+export function createProgressReporter(
+  onProgress: ((p: FetchProgress) => void) | undefined,
+  opts: { now?: () => number; intervalMs?: number; startBytes?: number } = {},
+): ProgressReporter {
+  const now = opts.now ?? Date.now;
+  const interval = opts.intervalMs ?? 250;
+  const t0 = now();
+  let base = opts.startBytes ?? 0;
+  let lastAt = -Infinity;
+  let lastBytes = -1;
+
+  const emit = (bytes: number, total: number | undefined, t: number): void => {
+    lastAt = t;
+    lastBytes = bytes;
+    if (!onProgress) return;
+    const p: FetchProgress = { bytes };
+    if (total !== undefined) p.total = total;
+    const secs = (t - t0) / 1000;
+    if (secs > 0 && bytes >= base) p.rateBps = Math.round((bytes - base) / secs);
+    onProgress(p);
+  };
+
+  return {
+    update(bytes, total) {
+      // A restart from zero: measure the rate from there on.
+      if (bytes < lastBytes) base = Math.min(base, bytes);
+      const t = now();
+      const step = total ? total / 100 : Infinity;
+      if (t - lastAt >= interval || bytes - lastBytes >= step) emit(bytes, total, t);
+    },
+    final(bytes, total) {
+      emit(bytes, total, now());
+    },
+  };
 }

@@ -1,10 +1,10 @@
 // ISO delivery (DESIGN §4): resumable, verified URL fetch and the space/RAM budget it is checked against.
-export { fetchIso, type FetchIsoDeps, type FetchIsoRequest, type FetchIsoResult } from './fetch.js';
-export { checkBudget, fsTypeOf, parseMemAvailable, type BudgetIo, type BudgetReport, type BudgetRequest, type FsStats } from './budget.js';
-export { type FetchProgress } from './progress.js';
-export { defaultBackoff } from './backoff.js';
-export { type HttpRequestFn } from './http-get.js';
-export { isoPaths, type IsoPaths } from './part-state.js';
-export { formatBytes } from './format.js';
-export { localAddressRule, guardedLookup } from './address-guard.js';
+// Read in this order: fetch-step.ts (the job step) → fetch.ts (the run: retries, progress, verify) → attempt.ts
+// (one resume request and the decision on its answer) → http-get.ts (one GET, its errors and watchdog) →
+// address-guard.ts; beside them part-file.ts (the .part, its sidecar, hashing), cached-iso.ts, budget.ts.
 export { fetchIsoStep, type FetchedIso } from './fetch-step.js';
+export { fetchIso, defaultBackoff, type FetchIsoDeps, type FetchIsoRequest, type FetchIsoResult, type FetchProgress } from './fetch.js';
+export { checkBudget, fsTypeOf, parseMemAvailable, formatBytes, type BudgetIo, type BudgetReport, type BudgetRequest, type FsStats } from './budget.js';
+export { type HttpRequestFn } from './http-get.js';
+export { isoPaths, type IsoPaths } from './part-file.js';
+export { localAddressRule, guardedLookup } from './address-guard.js';

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DiskInfo } from '../protocol/index.js';
 import type { ToolRunner } from '../fidelity/index.js';
 import { bootCheckInVm, checkFirmware } from '../finish/index.js';
 import { findDiskNow } from '../host/index.js';
+import { readRescueNetwork } from '../landing/index.js';
 import { findOvmf, startVm } from '../vm/index.js';
 import type { FinishHandlerDeps } from './finish-methods.js';
 
@@ -20,6 +22,9 @@ export function createFinishDeps(o: { stateDir: string; run: ToolRunner; log: Lo
     listDisks: o.listDisks,
     run: o.run,
     hostFirmware: async () => ((await o.efiDir()) ? 'uefi' : 'bios'),
+    // The rescue system's own network, read live at finish time (iproute2's JSON, resolv.conf).
+    rescueNetwork: () => readRescueNetwork({ run: o.run, readFile: (p) => readFile(p, 'utf8').catch(() => undefined) }),
+    landing: { procFilesystems: () => readFile('/proc/filesystems', 'utf8') },
     // After the reply has left: the rescue system, and this agent, go away.
     reboot: () => void setTimeout(() => spawn('reboot', [], { stdio: 'ignore', detached: true }).on('error', (err) => o.log.error({ err }, 'reboot failed')).unref(), 2000),
     bootCheck: (job, banner, timeoutMs) =>

@@ -51,8 +51,11 @@ export function createFinishHandlers(jobs: JobManager, d: FinishHandlerDeps): Pi
       return { count: all.length, ...(backup ? { backup } : {}) };
     },
     finish: async (p) => {
-      const { run, hostFirmware, reboot, bootCheck } = d;
-      return finishJob(finishable(p.job), p, { run, hostFirmware, reboot, findDisks, ...(bootCheck ? { bootCheck } : {}) });
+      const { run, hostFirmware, reboot, bootCheck, rescueNetwork, landing, readDisk } = d;
+      return finishJob(finishable(p.job), p, {
+        run, hostFirmware, reboot, findDisks,
+        ...(bootCheck ? { bootCheck } : {}), ...(rescueNetwork ? { rescueNetwork } : {}), ...(landing ? { landing } : {}), ...(readDisk ? { readDisk } : {}),
+      });
     },
     // Only the named job's own record, onto the disk it was made of, while no job holds it (docs/fidelity.md).
     'disk.restore-partition-table': async (p) => {

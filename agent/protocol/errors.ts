@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'ERR_STORE_CORRUPT',
   'ERR_STORE_LOCKED',
   'ERR_VALIDATION_FAILED',
+  // An upstream signature that does not verify with the trusted keys (controller/vendor/upstream/inrelease.ts)
+  'ERR_SIGNATURE',
   'ERR_NO_IOMMU',
   'ERR_VFIO_BIND',
   'ERR_VFIO_RESTORE',
@@ -54,6 +56,10 @@ export const ERROR_CODES = [
   'ERR_REMOTE_COMMAND',
   // Consoles (agent/console): a console endpoint that cannot serve now (node-pty missing, too many viewers)
   'ERR_UNAVAILABLE',
+  // The control plane's store (controller/plane): a replica's job lease was taken over or ran out; the database
+  // refused or failed a statement
+  'ERR_LEASE_LOST',
+  'ERR_DATABASE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

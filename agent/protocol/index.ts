@@ -4,6 +4,7 @@ export * from './inventory.js';
 export * from './jobs.js';
 export * from './passthrough.js';
 export * from './fidelity.js';
+export * from './landing.js';
 export * from './methods.js';
 export * from './envelope.js';
 export * from './token.js';

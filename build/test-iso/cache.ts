@@ -75,13 +75,18 @@ export async function makeTempDir(root: string): Promise<string> {
 }
 
 // Moves a finished build into place; if a concurrent build got there first, keeps theirs and drops ours.
-export async function publishBuild(tempOut: string, finalDir: string): Promise<'published' | 'lost-race'> {
+// `complete` tells a finished build from debris (the test ISO's manifest by default; the lab passes its own).
+export async function publishBuild(
+  tempOut: string,
+  finalDir: string,
+  complete: (dir: string) => Promise<unknown> = readManifest,
+): Promise<'published' | 'lost-race'> {
   try {
     await fsp.rename(tempOut, finalDir);
     return 'published';
   } catch (err) {
     if (!hasErrno(err, 'ENOTEMPTY') && !hasErrno(err, 'EEXIST')) throw err;
-    if (!(await readManifest(finalDir))) {
+    if (!(await complete(finalDir))) {
       // A directory without a valid manifest is debris (nothing publishes one): replace it.
       await fsp.rm(finalDir, { recursive: true, force: true });
       await fsp.rename(tempOut, finalDir);

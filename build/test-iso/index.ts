@@ -2,7 +2,7 @@
 import * as childProcess from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XepaError } from '../../agent/protocol/errors.js';
 import {
@@ -149,6 +149,30 @@ export async function ensureTestIso(opts: EnsureTestIsoOptions = {}): Promise<Te
     const published = await readManifest(finalDir);
     if (!published) throw new XepaError('ERR_INTERNAL', `the test ISO build in ${finalDir} vanished after publishing`);
     return toResult(finalDir, published, outcome === 'lost-race');
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+// DEBDIR's copy of the Debian package PKG=VERSION, downloaded first when missing, by the builder's own download
+// step (the lab's rescue image takes its kernel .deb this way, from the same <cache>/debs).
+export async function fetchDebianPackage(
+  debDir: string,
+  pkg: string,
+  version: string,
+  deps: { spawn?: typeof childProcess.spawn | undefined; log?: ((line: string) => void) | undefined } = {},
+): Promise<string> {
+  const tmp = await fsp.mkdtemp(join(tmpdir(), 'xepa-fetch-deb-'));
+  try {
+    const script = join(tmp, 'build-test-iso.sh');
+    await fsp.writeFile(script, BUILD_TEST_ISO_SH, { mode: 0o755 });
+    const run = await runBuildScript(script, ['fetch-deb', debDir, pkg, version], { ...(deps.spawn ? { spawn: deps.spawn } : {}), ...(deps.log ? { log: deps.log } : {}) });
+    if (run.code !== 0 || !run.values.DEB) {
+      throw new XepaError('ERR_CONFIG', `cannot fetch the Debian package ${pkg}=${version}: ${run.stderrTail.at(-1) ?? 'apt-get download failed'}`, {
+        details: { stderr: run.stderrTail },
+      });
+    }
+    return run.values.DEB;
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
   }

@@ -9,11 +9,12 @@ export const INSTALLER_DONE = 'XEPA-INSTALLER-DONE';
 // The prefix of the line the installer prints when it cannot install (then it powers off).
 export const INSTALLER_FAILED = 'XEPA-INSTALLER-FAILED';
 
-// Usage: `bash build-test-iso.sh check | resolve FLAVOUR | build OUT DEBDIR KPKG KVERSION`.
+// Usage: `bash build-test-iso.sh check | resolve FLAVOUR | fetch-deb DEBDIR PKG VERSION | build OUT DEBDIR KPKG KVERSION`.
 export const BUILD_TEST_ISO_SH = String.raw`#!/usr/bin/env bash
 # build-test-iso.sh: XEPA's test installer ISO, built only from Debian packages (driven by build/test-iso/index.ts).
 #   check                          -> BUSYBOX_VERSION= on stdout; exit 2 and MISSING_PACKAGES= when a tool is missing
 #   resolve cloud|generic          -> KPKG= KVERSION= on stdout (the kernel package the meta package pins)
+#   fetch-deb DEBDIR PKG VERSION   -> DEB= on stdout: DEBDIR's copy of PKG=VERSION, downloaded when missing
 #   build OUT DEBDIR KPKG KVERSION -> OUT/system.img and OUT/xepa-test-installer.iso; KVER= on stdout
 # Progress goes to stderr. No loop mounts, no network but apt.
 set -euo pipefail
@@ -101,17 +102,25 @@ EOF
   rm -f "$out.log"
 }
 
+# Sets deb to DEBDIR's copy of PKG=VERSION, downloading it first when missing (also the lab's way to its kernel:
+# fetch-deb). Downloaded beside its final name, then renamed: concurrent builds never see half a .deb.
+fetch_deb() {
+  local debdir=$1 pkg=$2 version=$3 dl
+  mkdir -p "$debdir"
+  deb="$debdir/$pkg"_"$(echo "$version" | sed 's/:/%3a/')"_amd64.deb
+  [ -s "$deb" ] && return 0
+  say "downloading $pkg=$version"
+  dl=$(mktemp -d "$debdir/.download-XXXXXX")
+  (cd "$dl" && apt-get download -q "$pkg=$version" >&2 2>/dev/null) || { rm -rf "$dl"; die "apt-get download $pkg=$version failed"; }
+  mv "$dl"/*.deb "$deb"
+  rm -rf "$dl"
+}
+
 build() {
   local out=$1 debdir=$2 kpkg=$3 kversion=$4 w deb kver m mib
   w=$out/work
-  mkdir -p "$w" "$debdir"
-  deb="$debdir/$kpkg"_"$(echo "$kversion" | sed 's/:/%3a/')"_amd64.deb
-  if [ ! -s "$deb" ]; then
-    say "downloading $kpkg=$kversion"
-    mkdir -p "$w/dl"
-    (cd "$w/dl" && apt-get download -q "$kpkg=$kversion" >&2 2>/dev/null) || die "apt-get download $kpkg=$kversion failed"
-    mv "$w"/dl/*.deb "$deb" # same filesystem: atomic, so concurrent builds never see half a .deb
-  fi
+  mkdir -p "$w"
+  fetch_deb "$debdir" "$kpkg" "$kversion"
   say "extracting $(basename "$deb")"
   dpkg-deb -x "$deb" "$w/kroot"
   kver=$(ls "$w/kroot/lib/modules")
@@ -254,10 +263,11 @@ p "end"
 EOF
 }
 
-[ $# -ge 1 ] || die "usage: $0 check | resolve cloud|generic | build OUT DEBDIR KPKG KVERSION [bios|both [0|1]]"
+[ $# -ge 1 ] || die "usage: $0 check | resolve cloud|generic | fetch-deb DEBDIR PKG VERSION | build OUT DEBDIR KPKG KVERSION [bios|both [0|1]]"
 case "$#:$1" in
   1:check) check ;;
   2:resolve) resolve "$2" ;;
+  4:fetch-deb) fetch_deb "$2" "$3" "$4"; echo "DEB=$deb" ;;
   5:build|6:build|7:build)
     (check) > /dev/null || die "missing tools (run: $0 check)"
     if [ $# -ge 6 ]; then FIRMWARE=$6; fi
@@ -267,6 +277,6 @@ case "$#:$1" in
     # The probe runs after the drivers load, right before the installer measures its image.
     if [ "$PROBE" = 1 ]; then sed -i 's|^need=|. /etc/xepa-probe\nneed=|' "$2/work/installer-init"; fi
     build "$2" "$3" "$4" "$5" ;;
-  *) die "usage: $0 check | resolve cloud|generic | build OUT DEBDIR KPKG KVERSION [bios|both [0|1]]" ;;
+  *) die "usage: $0 check | resolve cloud|generic | fetch-deb DEBDIR PKG VERSION | build OUT DEBDIR KPKG KVERSION [bios|both [0|1]]" ;;
 esac
 `;

@@ -3,11 +3,14 @@
 # QEMU), built only from Debian packages installed on this host plus one kernel .deb. Driven by rescue-image.ts.
 #   check                      -> VERSIONS=<pkg=version ...> on stdout; exit 2 and MISSING_PACKAGES= when one is missing
 #   resolve                    -> KPKG= KVERSION= (the cloud kernel the meta package pins)
-#   build OUT DEBDIR KPKG KVER -> OUT/vmlinuz, OUT/rescue.img (zstd -3 newc cpio, 4-byte padded); KVER= SIZE= on stdout
+#   build OUT DEB KPKG         -> OUT/vmlinuz, OUT/rescue.img (zstd -3 newc cpio, 4-byte padded); KVER= SIZE= on stdout
+#                                 (DEB: the kernel package KPKG's .deb, fetched by rescue-image.ts)
 # The agent bundle and its config are NOT in the image: the harness appends a small cpio at boot (see overlay.ts).
 # Progress goes to stderr.
 set -euo pipefail
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH="$PATH:/usr/sbin:/sbin"
+# The /init pieces both lab images share (lab_init_head, lab_init_network, lab_init_control_shell).
+. "$(dirname "${BASH_SOURCE[0]}")/lab-init.sh"
 
 # Host packages whose files go into the image (their versions are part of the cache key).
 # Every one is required: a missing package stops the build here, naming it (xepa deps --tests installs them all), rather
@@ -66,18 +69,12 @@ put_with_libs() {
 }
 
 build() {
-  local out=$1 debdir=$2 kpkg=$3 kversion=$4 w deb kver m started
+  local out=$1 deb=$2 kpkg=$3 w kver m started
   started=$(date +%s)
   w=$out/work
   R=$w/root
-  mkdir -p "$w" "$debdir"
-  deb="$debdir/$kpkg"_"$(echo "$kversion" | sed 's/:/%3a/')"_amd64.deb
-  if [ ! -s "$deb" ]; then
-    say "downloading $kpkg=$kversion"
-    mkdir -p "$w/dl"
-    (cd "$w/dl" && apt-get download -q "$kpkg=$kversion" >&2 2>/dev/null) || die "apt-get download $kpkg=$kversion failed"
-    mv "$w"/dl/*.deb "$deb" # same filesystem as debdir's siblings is not guaranteed; mv is atomic when it is
-  fi
+  mkdir -p "$w"
+  [ -s "$deb" ] || die "no kernel package at $deb"
   say "extracting $(basename "$deb")"
   dpkg-deb -x "$deb" "$w/kroot"
   kver=$(ls "$w/kroot/lib/modules")
@@ -179,50 +176,19 @@ write_init() {
   cat <<'EOF'
 #!/bin/busybox sh
 # The lab's rescue init: mounts, modules, DHCP on the management NIC, a control shell, the supervised agent.
-/bin/busybox --install -s /usr/bin 2>/dev/null
-export PATH=/usr/sbin:/usr/bin HOME=/root
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /dev/shm
-mount -t devpts devpts /dev/pts
-mount -t tmpfs -o mode=755 tmpfs /run
-mount -t tmpfs tmpfs /dev/shm
-say() { echo "XEPA-LAB: $*" > /dev/console; }
-say "init up after $(cut -d' ' -f1 /proc/uptime) s, kernel $(uname -r)"
-hostname xepa-lab
-for m in virtio_pci virtio_net vmxnet3; do modprobe -q "$m"; done
+EOF
+  lab_init_head ''
+  cat <<'EOF'
 # A UEFI boot: the firmware's variables (efibootmgr) through efivarfs; vfat for ESPs.
 if [ -d /sys/firmware/efi ]; then
   modprobe -q efivarfs
   mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null || say "cannot mount efivarfs"
   for m in vfat nls_cp437 nls_iso8859-1; do modprobe -q "$m"; done
 fi
-modprobe -q kvm_amd || modprobe -q kvm_intel || say "no KVM module loads (no SVM/VMX): the agent will use TCG"
-[ -f /etc/xepa/lab.env ] && . /etc/xepa/lab.env
-ip link set lo up
-nic=""
-for i in 1 2 3 4 5 6 7 8 9 10; do
-  for d in /sys/class/net/*; do n=${d##*/}; [ "$n" != lo ] && [ -e "$d/device" ] && { nic=$n; break 2; }; done
-  sleep 0.2
-done
-[ -n "$nic" ] || say "no network interface found"
-[ -n "$nic" ] && udhcpc -i "$nic" -q -t 10 -T 1 -s /etc/udhcpc.script > /dev/null 2>&1 || say "DHCP failed on ${nic:-none}"
-# QEMU's restricted user networking offers no router: route via its host side, where the controller is.
-if [ -n "$nic" ] && ! ip -4 route show default | grep -q .; then
-  ip -4 route add default via "${XEPA_LAB_GATEWAY:-10.0.2.2}" dev "$nic" && say "default route via ${XEPA_LAB_GATEWAY:-10.0.2.2} on $nic"
-fi
-# The lab's control channel: a root shell on the virtio-serial port "xepa.lab" (out of band, like a BMC
-# console), for the host harness only. Not a tty: sh reads commands as they come, without prompts or echo.
-modprobe -q virtio_console
-(
-  while true; do
-    dev=""
-    for p in /sys/class/virtio-ports/*; do [ "$(cat "$p/name" 2>/dev/null)" = xepa.lab ] && dev=/dev/${p##*/}; done
-    [ -n "$dev" ] && [ -e "$dev" ] && setsid sh <> "$dev" >&0 2>&0
-    sleep 1
-  done
-) &
+EOF
+  lab_init_network
+  lab_init_control_shell
+  cat <<'EOF'
 [ -f /opt/xepa/xepa-agent.mjs ] || say "no agent bundle in /opt/xepa (the boot overlay is missing): no agent"
 # Supervise the agent like a service manager would: restart it when it dies, however it dies. The harness may
 # hold restarts (touch /run/xepa-agent.hold) to look at what a crash left behind before the next start.
@@ -242,10 +208,10 @@ while true; do sleep 3600; done
 EOF
 }
 
-[ $# -ge 1 ] || die "usage: $0 check | resolve | build OUT DEBDIR KPKG KVERSION"
+[ $# -ge 1 ] || die "usage: $0 check | resolve | build OUT DEB KPKG"
 case "$#:$1" in
   1:check) check ;;
   1:resolve) resolve ;;
-  5:build) (check) > /dev/null || die "missing packages (run: $0 check)"; build "$2" "$3" "$4" "$5" ;;
-  *) die "usage: $0 check | resolve | build OUT DEBDIR KPKG KVERSION" ;;
+  4:build) (check) > /dev/null || die "missing packages (run: $0 check)"; build "$2" "$3" "$4" ;;
+  *) die "usage: $0 check | resolve | build OUT DEB KPKG" ;;
 esac

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inventory } from '../../agent/protocol/index.js';
 import { nvmeBdfBySerial, readGuestPci, vfioGroupNodes, watchDriver } from './guest-pci.js';
 import { firstDifference, isZeroed } from './host-disk.js';
-import { describeRun, runInstall, stateDurations, type InstallRun } from './job-run.js';
+import { describeRun, judgeInstall, runInstall, stateDurations, type InstallRun } from './job-run.js';
 import { startLab, type Lab, type LabOptions } from './lab-session.js';
 import { LabFlake, withReportedRetries } from './reported-retry.js';
 
@@ -46,15 +46,7 @@ describe('the lab server: an install through vfio-pci', () => {
           throw run;
         }
         lab.report(`${describeRun(run)}; drivers seen on ${bdf}: ${drivers.join(' -> ')}`);
-        const last = run.events.at(-1);
-        const failure = `${describeRun(run)}: ${last?.message ?? ''}`;
-        // A stalled guest (cancelled at the deadline) or a crashed one (QEMU ended without a power-off).
-        if (run.timedOut || (last?.detail?.error as { code?: string } | undefined)?.code === 'ERR_QEMU_EXIT') throw new LabFlake(failure);
-        if (run.code !== 0) throw new Error(failure);
-        // Judge by the disk, not by how QEMU ended (the inner QEMU exits 0 even when its guest crashed).
-        const diff = await firstDifference(diskFile(), lab.iso!.systemImage);
-        // A done job whose disk holds other bytes is a wrong disk: a failure, never a flake to retry.
-        if (diff !== undefined) throw new Error(`job ${run.job} ended done but the disk differs from the system image at byte ${diff}`);
+        await judgeInstall(run, diskFile(), lab.iso!.systemImage);
         return { run, drivers };
       },
       async () => {

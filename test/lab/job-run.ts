@@ -1,7 +1,9 @@
 // Runs an install in the lab through the real CLI (`install --detach`, then `jobs --follow`) with a host-side
 // deadline: a job that stalls (nested-virt flakiness) is cancelled, which makes the agent restore its devices.
 import { JobEvent, JobSummary } from '../../agent/protocol/index.js';
+import { firstDifference } from './host-disk.js';
 import type { Lab } from './lab-session.js';
+import { LabFlake } from './reported-retry.js';
 
 // What one install attempt did: the job, its events, the CLI's exit code, and whether the deadline hit.
 export interface InstallRun {
@@ -49,4 +51,17 @@ export function describeRun(r: InstallRun): string {
   const last = r.events.at(-1);
   const phases = Object.entries(stateDurations(r.events)).map(([s, t]) => `${s} ${t.toFixed(1)}s`).join(', ');
   return `job ${r.job} ended ${last?.state ?? '?'} (exit ${r.code}${r.timedOut ? ', cancelled at the deadline' : ''}) in ${r.seconds.toFixed(1)} s: ${phases}`;
+}
+
+// Judges an install the lab ran to its end, by the disk and not by how QEMU ended (the inner QEMU exits 0 even when
+// its guest crashed): a stalled guest (cancelled at the deadline) or a crashed one (QEMU ended without a power-off)
+// is a LabFlake; any other unsuccessful end is a failure, and so is a done job whose disk holds other bytes than
+// the system image (a wrong disk is a failure, never a flake to retry).
+export async function judgeInstall(run: InstallRun, disk: string, systemImage: string): Promise<void> {
+  const last = run.events.at(-1);
+  const failure = `${describeRun(run)}: ${last?.message ?? ''}`;
+  if (run.timedOut || (last?.detail?.error as { code?: string } | undefined)?.code === 'ERR_QEMU_EXIT') throw new LabFlake(failure);
+  if (run.code !== 0) throw new Error(failure);
+  const diff = await firstDifference(disk, systemImage);
+  if (diff !== undefined) throw new Error(`job ${run.job} ended done but the disk differs from the system image at byte ${diff}`);
 }

@@ -1,15 +1,16 @@
 // The lab's build cache on disk: one directory per build key holding the outputs and a manifest; a build is
-// made in a temp directory beside it and published by an atomic rename, so readers never see half a build.
+// made in a temp directory beside it and published by an atomic rename, so readers never see half a build
+// (the temp and publish rules are the test ISO cache's: build/test-iso/cache.ts).
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { hasErrno, isENOENT } from '../../agent/protocol/errors.js';
+import { makeTempDir, publishBuild, removeStaleTemps } from '../../build/test-iso/cache.js';
 
 // The manifest's file name; its presence (and the files it names) marks a complete build.
 export const LAB_MANIFEST = 'manifest.json';
-const TEMP_PREFIX = '.tmp-';
-const STALE_TEMP_MS = 6 * 3600_000;
+const TEMP_PREFIX = '.tmp-'; // as build/test-iso/cache.ts's temp directories
 
 // The lab cache root: <XEPA_CACHE or ~/.cache/xepa>/lab.
 export function labCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -36,34 +37,15 @@ export async function readLabManifest<M extends { files: Record<string, string> 
 }
 
 // A fresh private directory inside `root` (same filesystem as the final directory, so rename is atomic);
-// temp directories of builds that died hours ago are removed first.
+// temp directories of builds that died hours ago are removed first. The test ISO cache's own rules, shared.
 export async function makeBuildTemp(root: string, now: number = Date.now()): Promise<string> {
-  await fsp.mkdir(root, { recursive: true });
-  for (const name of await fsp.readdir(root)) {
-    if (!name.startsWith(TEMP_PREFIX)) continue;
-    const st = await fsp.stat(join(root, name)).catch(() => undefined);
-    if (st && now - st.mtimeMs > STALE_TEMP_MS) await fsp.rm(join(root, name), { recursive: true, force: true });
-  }
-  return fsp.mkdtemp(join(root, TEMP_PREFIX));
+  await removeStaleTemps(root, now);
+  return makeTempDir(root);
 }
 
 // Moves a finished build (with its manifest) into place; when a concurrent build won, keeps theirs.
-export async function publishLabBuild(tempOut: string, finalDir: string): Promise<'published' | 'lost-race'> {
-  try {
-    await fsp.rename(tempOut, finalDir);
-    return 'published';
-  } catch (err) {
-    if (!hasErrno(err, 'ENOTEMPTY') && !hasErrno(err, 'EEXIST')) throw err;
-    if (await readLabManifest(finalDir)) {
-      await fsp.rm(tempOut, { recursive: true, force: true });
-      return 'lost-race';
-    }
-    // A directory without a valid manifest is debris (nothing publishes one): replace it.
-    await fsp.rm(finalDir, { recursive: true, force: true });
-    await fsp.rename(tempOut, finalDir);
-    return 'published';
-  }
-}
+export const publishLabBuild = (tempOut: string, finalDir: string): Promise<'published' | 'lost-race'> =>
+  publishBuild(tempOut, finalDir, readLabManifest);
 
 // Deletes all but the `keep` newest complete builds whose names start with `prefix`.
 export async function pruneLabBuilds(root: string, prefix: string, keep = 2): Promise<void> {

@@ -2,27 +2,23 @@
 // openrc-layer.sh (Debian's openrc, the xepa-agent service rendered by alpine/, busybox init + OpenRC runlevels).
 // Cached under <cache>/lab keyed on the base image, the openrc package versions, the script and the service text.
 import { createHash } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XepaError } from '../../agent/protocol/errors.js';
 import { rescueArtifacts, writeRescueArtifacts } from '../../alpine/index.js';
 import { runBuildScript } from '../../build/test-iso/run-script.js';
-import { buildKey, labCacheRoot, makeBuildTemp, publishLabBuild, pruneLabBuilds, readLabManifest } from './lab-cache.js';
-import { ensureRescueImage, type EnsureRescueOptions, type RescueImage } from './rescue-image.js';
+import { buildKey, labCacheRoot, makeBuildTemp, readLabManifest } from './lab-cache.js';
+import { ensureRescueImage, labScriptHash, publishImage, toImage, type EnsureRescueOptions, type ImageManifest, type RescueImage } from './rescue-image.js';
 
-// The layer's builder script; its hash is part of the cache key.
+// The layer's builder script; its hash (with lab-init.sh's) is part of the cache key.
 export const OPENRC_LAYER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'openrc-layer.sh');
 const PREFIX = 'openrc';
 
-interface OpenrcManifest {
-  files: { kernel: string; initrd: string };
+interface OpenrcManifest extends ImageManifest {
   base: string;
-  kernelRelease: string;
   openrcVersions: string;
   builtAt: string;
-  buildSeconds: number;
-  sizeBytes: number;
 }
 
 // Returns the OpenRC variant of the rescue image (same kernel; initrd = base image + OpenRC layer), building it
@@ -41,7 +37,7 @@ export async function ensureOpenrcRescueImage(opts: EnsureRescueOptions = {}): P
   const key = buildKey(PREFIX, {
     base: base.key,
     openrc: versions,
-    script: createHash('sha256').update(readFileSync(OPENRC_LAYER_SCRIPT)).digest('hex'),
+    script: labScriptHash(OPENRC_LAYER_SCRIPT),
     service: createHash('sha256').update(JSON.stringify(service)).digest('hex'),
   });
   const finalDir = join(root, key);
@@ -76,26 +72,10 @@ export async function ensureOpenrcRescueImage(opts: EnsureRescueOptions = {}): P
       buildSeconds: (Date.now() - started) / 1000,
       sizeBytes: (await fsp.stat(initrd)).size,
     };
-    await fsp.writeFile(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    const outcome = await publishLabBuild(out, finalDir);
-    await pruneLabBuilds(root, PREFIX);
+    const image = await publishImage(root, PREFIX, key, out, manifest);
     opts.log?.(`lab OpenRC rescue image built in ${manifest.buildSeconds.toFixed(1)} s`);
-    const published = await readLabManifest<OpenrcManifest>(finalDir);
-    if (!published) throw new XepaError('ERR_INTERNAL', `the lab OpenRC image in ${finalDir} vanished after publishing`);
-    return toImage(finalDir, key, published, outcome === 'lost-race');
+    return image;
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
   }
-}
-
-function toImage(dir: string, key: string, m: OpenrcManifest, cached: boolean): RescueImage {
-  return {
-    kernel: join(dir, m.files.kernel),
-    initrd: join(dir, m.files.initrd),
-    kernelRelease: m.kernelRelease,
-    key,
-    cached,
-    buildSeconds: m.buildSeconds,
-    sizeBytes: m.sizeBytes,
-  };
 }

@@ -9,6 +9,8 @@
 #   build OUT DEBDIR ARTIFACTS_DIR -> OUT/openrc-layer.img (zstd newc cpio, 4-byte padded); SIZE= on stdout
 set -euo pipefail
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH="$PATH:/usr/sbin:/sbin"
+# The /init pieces both lab images share (lab_init_head, lab_init_network, lab_init_control_shell).
+. "$(dirname "${BASH_SOURCE[0]}")/lab-init.sh"
 DEBS="openrc librc1 libeinfo1"
 
 say() { echo "openrc-layer: $*" >&2; }
@@ -91,40 +93,11 @@ write_init() {
 #!/bin/busybox sh
 # The lab's OpenRC rescue init: what Alpine's initramfs does before switching root (mounts, modules, DHCP), the
 # lab's control shell, then busybox init with OpenRC's runlevels. The agent is started by OpenRC only.
-/bin/busybox --install -s /usr/bin 2>/dev/null
-export PATH=/usr/sbin:/usr/bin HOME=/root
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /dev/shm
-mount -t devpts devpts /dev/pts
-mount -t tmpfs -o mode=755 tmpfs /run
-mount -t tmpfs tmpfs /dev/shm
-say() { echo "XEPA-LAB: $*" > /dev/console; }
-say "init up after $(cut -d' ' -f1 /proc/uptime) s, kernel $(uname -r) (OpenRC variant)"
-hostname xepa-lab
-for m in virtio_pci virtio_net vmxnet3; do modprobe -q "$m"; done
-modprobe -q kvm_amd || modprobe -q kvm_intel || say "no KVM module loads (no SVM/VMX): the agent will use TCG"
-[ -f /etc/xepa/lab.env ] && . /etc/xepa/lab.env
-ip link set lo up
-nic=""
-for i in 1 2 3 4 5 6 7 8 9 10; do
-  for d in /sys/class/net/*; do n=${d##*/}; [ "$n" != lo ] && [ -e "$d/device" ] && { nic=$n; break 2; }; done
-  sleep 0.2
-done
-[ -n "$nic" ] && udhcpc -i "$nic" -q -t 10 -T 1 -s /etc/udhcpc.script > /dev/null 2>&1 || say "DHCP failed on ${nic:-none}"
-if [ -n "$nic" ] && ! ip -4 route show default | grep -q .; then
-  ip -4 route add default via "${XEPA_LAB_GATEWAY:-10.0.2.2}" dev "$nic" && say "default route via ${XEPA_LAB_GATEWAY:-10.0.2.2} on $nic"
-fi
-modprobe -q virtio_console
-(
-  while true; do
-    dev=""
-    for p in /sys/class/virtio-ports/*; do [ "$(cat "$p/name" 2>/dev/null)" = xepa.lab ] && dev=/dev/${p##*/}; done
-    [ -n "$dev" ] && [ -e "$dev" ] && setsid sh <> "$dev" >&0 2>&0
-    sleep 1
-  done
-) &
+EOF
+  lab_init_head ' (OpenRC variant)'
+  lab_init_network
+  lab_init_control_shell
+  cat <<'EOF'
 mkdir -p /var/log
 syslogd -O /var/log/messages
 # The service logs to /var/log/xepa-agent.log (and syslog); the harness reads the console: mirror the log there.

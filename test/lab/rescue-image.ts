@@ -7,11 +7,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XepaError } from '../../agent/protocol/errors.js';
 import { aptListsStamp } from '../../build/test-iso/cache.js';
+import { fetchDebianPackage } from '../../build/test-iso/index.js';
 import { runBuildScript } from '../../build/test-iso/run-script.js';
 import { buildKey, labCacheRoot, makeBuildTemp, publishLabBuild, pruneLabBuilds, readLabManifest } from './lab-cache.js';
 
-// The builder script; its hash is part of the cache key (editing it rebuilds).
+// The builder script and the /init pieces it sources (shared with the OpenRC layer); their hash is part of the
+// cache key (editing either rebuilds).
 export const RESCUE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'build-rescue.sh');
+export const LAB_INIT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'lab-init.sh');
+
+// The SHA-256 of a builder script together with the lab-init.sh it sources.
+export const labScriptHash = (script: string): string =>
+  createHash('sha256').update(readFileSync(script)).update(readFileSync(LAB_INIT_SCRIPT)).digest('hex');
 const PREFIX = 'rescue';
 
 // A ready rescue system: boot `kernel` with `initrd` (append the agent overlay to the initrd, see boot-overlay.ts).
@@ -26,16 +33,12 @@ export interface RescueImage {
   sizeBytes: number;
 }
 
-interface RescueManifest {
-  files: { kernel: string; initrd: string };
-  kernelRelease: string;
+interface RescueManifest extends ImageManifest {
   kernelPackage: string;
   kernelPackageVersion: string;
   versions: string;
   scriptHash: string;
   builtAt: string;
-  buildSeconds: number;
-  sizeBytes: number;
 }
 
 // Options of ensureRescueImage; every one has a working default.
@@ -51,7 +54,7 @@ export async function ensureRescueImage(opts: EnsureRescueOptions = {}): Promise
   const root = opts.cacheDir ?? labCacheRoot();
   const debDir = opts.debDir ?? join(dirname(root), 'debs');
   const deps = { spawn: opts.spawn, log: opts.log };
-  const scriptHash = createHash('sha256').update(readFileSync(RESCUE_SCRIPT)).digest('hex');
+  const scriptHash = labScriptHash(RESCUE_SCRIPT);
 
   const check = await runBuildScript(RESCUE_SCRIPT, ['check'], deps);
   if (check.code !== 0 || !check.values.VERSIONS) {
@@ -72,7 +75,8 @@ export async function ensureRescueImage(opts: EnsureRescueOptions = {}): Promise
   try {
     const out = join(tmp, 'out');
     const started = Date.now();
-    const build = await runBuildScript(RESCUE_SCRIPT, ['build', out, debDir, kernel.kpkg, kernel.kversion], deps);
+    const deb = await fetchDebianPackage(debDir, kernel.kpkg, kernel.kversion, deps);
+    const build = await runBuildScript(RESCUE_SCRIPT, ['build', out, deb, kernel.kpkg], deps);
     if (build.code !== 0 || !build.values.KVER) {
       throw new XepaError('ERR_INTERNAL', `building the lab rescue image failed (exit ${build.code}): ${build.stderrTail.at(-1) ?? ''}`, {
         details: { stderr: build.stderrTail },
@@ -89,13 +93,9 @@ export async function ensureRescueImage(opts: EnsureRescueOptions = {}): Promise
       buildSeconds: (Date.now() - started) / 1000,
       sizeBytes: Number(build.values.SIZE),
     };
-    await fsp.writeFile(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    const outcome = await publishLabBuild(out, finalDir);
-    await pruneLabBuilds(root, PREFIX);
+    const image = await publishImage(root, PREFIX, key, out, manifest);
     opts.log?.(`lab rescue image built in ${manifest.buildSeconds.toFixed(1)} s (${(manifest.sizeBytes / 2 ** 20).toFixed(1)} MiB)`);
-    const published = await readLabManifest<RescueManifest>(finalDir);
-    if (!published) throw new XepaError('ERR_INTERNAL', `the lab rescue image in ${finalDir} vanished after publishing`);
-    return toImage(finalDir, key, published, outcome === 'lost-race');
+    return image;
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
   }
@@ -126,7 +126,28 @@ async function resolveKernel(
   return { kpkg, kversion };
 }
 
-function toImage(dir: string, key: string, m: RescueManifest, cached: boolean): RescueImage {
+// What every lab image's manifest holds (the rescue image and its OpenRC variant add their inputs).
+export interface ImageManifest {
+  files: { kernel: string; initrd: string };
+  kernelRelease: string;
+  buildSeconds: number;
+  sizeBytes: number;
+}
+
+// Writes the manifest of the build in `out` and publishes it as `key` under `root` (a concurrent build that won is
+// kept), prunes older builds of the kind, and returns the image as published.
+export async function publishImage(root: string, prefix: string, key: string, out: string, manifest: ImageManifest): Promise<RescueImage> {
+  const finalDir = join(root, key);
+  await fsp.writeFile(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  const outcome = await publishLabBuild(out, finalDir);
+  await pruneLabBuilds(root, prefix);
+  const published = await readLabManifest<ImageManifest>(finalDir);
+  if (!published) throw new XepaError('ERR_INTERNAL', `the lab image ${key} in ${finalDir} vanished after publishing`);
+  return toImage(finalDir, key, published, outcome === 'lost-race');
+}
+
+// The image a published (or cached) build is.
+export function toImage(dir: string, key: string, m: ImageManifest, cached: boolean): RescueImage {
   return {
     kernel: join(dir, m.files.kernel),
     initrd: join(dir, m.files.initrd),

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinishReport } from '../../agent/protocol/index.js';
-import { firstDifference, isZeroed } from './host-disk.js';
-import { describeRun, runInstall, type InstallRun } from './job-run.js';
+import { isZeroed } from './host-disk.js';
+import { describeRun, judgeInstall, runInstall, type InstallRun } from './job-run.js';
 import { startLab, type Lab, type LabOptions } from './lab-session.js';
 import { buildOuterVmArgs, type UefiFirmware } from './outer-vm-args.js';
 import { LabFlake, withReportedRetries } from './reported-retry.js';
@@ -70,13 +70,7 @@ describe('the lab server on UEFI: install, finish, first boot from its NVMe', ()
       const r: InstallRun | Error = await runInstall(lab, args, INSTALL_DEADLINE_MS).catch((err: unknown) => err as Error);
       if (r instanceof Error) throw new LabFlake(`the install did not run to its end: ${r.message}`);
       lab.report(describeRun(r));
-      const last = r.events.at(-1);
-      const failure = `${describeRun(r)}: ${last?.message ?? ''}`;
-      if (r.timedOut || (last?.detail?.error as { code?: string } | undefined)?.code === 'ERR_QEMU_EXIT') throw new LabFlake(failure);
-      if (r.code !== 0) throw new Error(failure);
-      const diff = await firstDifference(diskFile(), lab.iso!.systemImage);
-      // A done job whose disk holds other bytes is a wrong disk: a failure, never a flake to retry.
-      if (diff !== undefined) throw new Error(`job ${r.job} ended done but the disk differs from the system image at byte ${diff}`);
+      await judgeInstall(r, diskFile(), lab.iso!.systemImage);
       return r;
     }, async () => {
       // A dead or wedged outer VM cannot be reused: boot a fresh one (same NVRAM).

@@ -1,9 +1,23 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import type { FinishReport, RescueNetwork } from '../../../agent/protocol/index.js';
 
-// The first-boot TCP check's outcome, for the report.
+// The first-boot TCP check's outcome, for the report: what was seen, and when (ms after the check began).
 export interface TcpCheckResult {
   ok: boolean;
   message: string;
+  seen: { agentGoneAfterMs?: number; answeredAfterMs?: number; firstLine?: string; last?: string };
+}
+
+// Where the first-boot check looks: the server's own address, port 22 with an SSH banner unless told otherwise.
+export function firstBootTarget(report: FinishReport, o: { agentHost: string; host?: string; port?: number; banner?: string }): { host: string; port: number; banner?: string; why: string } {
+  const port = o.port ?? 22;
+  const banner = o.banner ?? (o.port === undefined ? 'SSH-' : undefined);
+  const rescue = report.steps.find((s) => s.step === 'network')?.detail?.rescue as RescueNetwork | undefined;
+  const own = rescue ? [...rescue.ipv4, ...rescue.ipv6].map((a) => a.address) : [];
+  const base = { port, ...(banner ? { banner } : {}) };
+  if (o.host) return { ...base, host: o.host, why: '--check-host' };
+  if (own.includes(o.agentHost) || !isIP(o.agentHost) || own.length === 0) return { ...base, host: o.agentHost, why: own.includes(o.agentHost) ? 'the server\'s own address, as the rescue system had it' : 'the address this controller reached the agent on' };
+  return { ...base, host: o.agentHost, why: `the address this controller reached the agent on (the rescue system itself had ${own.join(', ')}: give --check-host when those are what the installed system answers on)` };
 }
 
 // What the TCP check may touch; defaults are real (tests pass a loopback server and a fake clock).
@@ -21,32 +35,41 @@ export interface TcpCheckDeps {
 export async function checkFirstBoot(o: { host: string; agentPort: number; port: number; banner?: string; timeoutMs: number }, deps: TcpCheckDeps = {}): Promise<TcpCheckResult> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = deps.now ?? Date.now;
-  const end = now() + o.timeoutMs;
+  const start = now();
+  const end = start + o.timeoutMs;
+  const s = (ms: number): string => `${Math.round(ms / 1000)} s`;
+  const seen: TcpCheckResult['seen'] = {};
   while ((await probe(o.host, o.agentPort, undefined, deps)).open) {
-    if (now() > end) return { ok: false, message: `the agent on ${o.host}:${o.agentPort} still answers after ${o.timeoutMs / 1000} s: the server did not reboot` };
+    if (now() > end) return { ok: false, message: `the agent on ${o.host}:${o.agentPort} still answers after ${o.timeoutMs / 1000} s: the server did not reboot`, seen };
     await sleep(2000);
   }
+  seen.agentGoneAfterMs = now() - start;
   let last = 'no answer';
   while (now() <= end) {
     const r = await probe(o.host, o.port, o.banner, deps);
-    if (r.open && (o.banner === undefined || r.matched)) return { ok: true, message: `${o.host}:${o.port} answers${o.banner ? ` with "${r.line}"` : ''}: the installed system is up` };
-    last = r.open ? `answers but its first line "${r.line ?? ''}" lacks "${o.banner ?? ''}"` : 'no answer';
+    if (r.open && (o.banner === undefined || r.matched)) {
+      seen.answeredAfterMs = now() - start;
+      if (r.line) seen.firstLine = r.line;
+      return { ok: true, message: `${o.host}:${o.port} answers${o.banner ? ` with "${r.line}"` : ''} ${s(seen.answeredAfterMs)} after finish (the agent was gone after ${s(seen.agentGoneAfterMs)}): the installed system is up`, seen };
+    }
+    last = r.open ? `answers but its first line "${r.line ?? ''}" lacks "${o.banner ?? ''}"` : `no answer (${r.error ?? 'closed'})`;
+    seen.last = last;
     await sleep(3000);
   }
-  return { ok: false, message: `${o.host}:${o.port} ${last} within ${o.timeoutMs / 1000} s of the reboot` };
+  return { ok: false, message: `${o.host}:${o.port} ${last} within ${o.timeoutMs / 1000} s of the reboot (the agent was gone after ${s(seen.agentGoneAfterMs)})`, seen };
 }
 
 // One connection attempt: open or not, and (with a banner) the first line the service sent.
-function probe(host: string, port: number, banner: string | undefined, deps: TcpCheckDeps): Promise<{ open: boolean; matched?: boolean; line?: string }> {
+function probe(host: string, port: number, banner: string | undefined, deps: TcpCheckDeps): Promise<{ open: boolean; matched?: boolean; line?: string; error?: string }> {
   return new Promise((resolve) => {
     const sock = (deps.connect ?? ((p: number, h: string) => netConnect(p, h)))(port, host);
     let data = '';
-    const done = (r: { open: boolean; matched?: boolean; line?: string }): void => {
+    const done = (r: { open: boolean; matched?: boolean; line?: string; error?: string }): void => {
       sock.destroy();
       resolve(r);
     };
-    sock.setTimeout(5000, () => done(data ? { open: true, matched: false, line: data.split('\n')[0]!.trim() } : { open: banner === undefined }));
-    sock.on('error', () => done({ open: false }));
+    sock.setTimeout(5000, () => done(data ? { open: true, matched: false, line: data.split('\n')[0]!.trim() } : { open: banner === undefined, error: 'timed out' }));
+    sock.on('error', (err: NodeJS.ErrnoException) => done({ open: false, error: err.code ?? err.message }));
     sock.on('connect', () => {
       if (banner === undefined) done({ open: true });
     });

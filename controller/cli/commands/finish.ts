@@ -1,22 +1,27 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FinishParams, FinishReport, PartitionBackup } from '../../../agent/protocol/index.js';
-import { PartitionBackup as PartitionBackupSchema, XepaError } from '../../../agent/protocol/index.js';
+import type { FileChange, FinishParams, FinishReport, PartitionBackup } from '../../../agent/protocol/index.js';
+import { BOOT_ENTRY_POLICIES, NETWORK_MODES, PartitionBackup as PartitionBackupSchema, XepaError } from '../../../agent/protocol/index.js';
 import { defaultControllerDir } from '../../auth/index.js';
 import { AGENT_OPTIONS, DEFAULT_AGENT_PORT, parse } from '../args.js';
 import { line, table, type Output } from '../output.js';
 import { openSession, type Session } from '../session.js';
-import { checkFirstBoot } from './finish-check.js';
+import { checkFirstBoot, firstBootTarget } from './finish-check.js';
 
 // The usage text of `xepa finish`.
-export const FINISH_USAGE = `usage: xepa finish HOST JOB [--reboot] [--efi auto|skip] [--boot-order first|keep]
-         [--check-banner TEXT [--banner-timeout SECONDS]] [--check-tcp PORT [--check-tcp-banner TEXT]
-         [--tcp-timeout SECONDS]] [--backup-dir DIR] [--fingerprint FP] [--key-dir DIR] [--json]
+export const FINISH_USAGE = `usage: xepa finish HOST JOB [--network rescue|dhcp|keep] [--boot-entry nvram|fallback|none]
+         [--boot-order first|keep] [--reboot [--check-port PORT] [--check-host ADDR] [--check-timeout SECONDS]
+         [--check-tcp-banner TEXT] | --no-check] [--check-banner TEXT [--banner-timeout SECONDS]]
+         [--backup-dir DIR] [--fingerprint FP] [--key-dir DIR] [--json]
        xepa finish HOST JOB --restore-partition-table DISK [--mode sfdisk|raw] [--backup-dir DIR]
-Stops the job's VM, checks the disks are back, saves the partition-table backups here, makes the
-server's UEFI firmware boot the installed system, and with --reboot (never by default) reboots it.
---check-banner boots the installed disks once in a VM first and waits for TEXT on a serial port;
---check-tcp waits after the reboot until HOST:PORT answers (e.g. 22 --check-tcp-banner SSH-).`;
+Stops the job's VM, checks the disks are back, saves the partition-table backups here, opens the installed
+system from the rescue system and writes its network for the server's NIC, matched by MAC (--network rescue,
+the default: the rescue system's live addresses, gateway and DNS; dhcp; keep: untouched), makes the firmware
+start it (UEFI --boot-entry nvram, the default: an efibootmgr entry; fallback: \\EFI\\BOOT\\BOOTX64.EFI, NVRAM
+untouched; none. BIOS: boot code checked on every disk), and with --reboot (never by default) reboots it, then
+waits until the server answers on its own address (port 22 with an SSH banner unless --check-port; --no-check).
+Every file changed in the installed system is listed with its SHA-256. --check-banner boots the installed disks
+once in a VM first and waits for TEXT on a serial port.`;
 
 // The finish request from the command line. Pure.
 export function finishParamsOf(job: string, v: Record<string, string | boolean | undefined>): FinishParams {
@@ -25,14 +30,24 @@ export function finishParamsOf(job: string, v: Record<string, string | boolean |
   if (typeof v['boot-order'] === 'string') p.bootOrder = enumOf(v['boot-order'], ['first', 'keep'] as const, '--boot-order');
   if (typeof v['check-banner'] === 'string') p.banner = v['check-banner'];
   if (typeof v['banner-timeout'] === 'string') p.bannerTimeoutMs = secondsOf(v['banner-timeout'], '--banner-timeout') * 1000;
-  if (v['check-tcp'] !== undefined && !p.reboot) throw new XepaError('ERR_BAD_REQUEST', '--check-tcp checks the server after its reboot: add --reboot');
+  if (typeof v.network === 'string') p.network = enumOf(v.network, NETWORK_MODES, '--network');
+  if (typeof v['boot-entry'] === 'string') p.bootEntry = enumOf(v['boot-entry'], BOOT_ENTRY_POLICIES, '--boot-entry');
+  for (const flag of ['check-tcp', 'check-port', 'check-host'] as const) {
+    if (v[flag] !== undefined && !p.reboot) throw new XepaError('ERR_BAD_REQUEST', `--${flag} checks the server after its reboot: add --reboot`);
+  }
   return p;
 }
 
-// The finish report as a person reads it.
+// The finish report as a person reads it: one line per step, then every file changed with its digest.
 export function renderFinishReport(r: FinishReport): string {
   const rows = r.steps.map((s) => [s.step, s.status.toUpperCase(), s.message]);
-  return [`finish ${r.job}: ${r.ok ? 'OK' : 'FAILED'}${r.rebooting ? ' (the server is rebooting)' : ''}`, table([['STEP', 'RESULT', 'WHAT'], ...rows])].join('\n');
+  const changes = r.steps.flatMap((s) => (Array.isArray(s.detail?.changes) ? (s.detail.changes as FileChange[]) : []));
+  const files = changes.map((c) => `  ${c.action.padEnd(9)} ${c.path} (${c.mode}, ${c.bytes} bytes, sha256 ${c.sha256}${c.previousSha256 ? `, was ${c.previousSha256}` : ''}): ${c.why}`);
+  return [
+    `finish ${r.job}: ${r.ok ? 'OK' : 'FAILED'}${r.rebooting ? ' (the server is rebooting)' : ''}`,
+    table([['STEP', 'RESULT', 'WHAT'], ...rows]),
+    ...(files.length ? ['changed in the installed system:', ...files] : []),
+  ].join('\n');
 }
 
 // `xepa finish`: the move to metal, with a clear report; or restoring a saved partition table.
@@ -44,9 +59,15 @@ export async function finishCommand(argv: string[], o: Output): Promise<number> 
     'boot-order': { type: 'string' },
     'check-banner': { type: 'string' },
     'banner-timeout': { type: 'string' },
-    'check-tcp': { type: 'string' },
+    'check-tcp': { type: 'string' }, // older name of --check-port
+    'check-port': { type: 'string' },
+    'check-host': { type: 'string' },
     'check-tcp-banner': { type: 'string' },
-    'tcp-timeout': { type: 'string' },
+    'check-timeout': { type: 'string' },
+    'tcp-timeout': { type: 'string' }, // older name of --check-timeout
+    'no-check': { type: 'boolean', default: false },
+    network: { type: 'string' },
+    'boot-entry': { type: 'string' },
     'backup-dir': { type: 'string' },
     'restore-partition-table': { type: 'string' },
     mode: { type: 'string' },
@@ -69,19 +90,24 @@ export async function finishCommand(argv: string[], o: Output): Promise<number> 
       return 0;
     }
     const report = await session.client.call('finish', params, { timeoutMs: (params.bannerTimeoutMs ?? 300_000) + 180_000 });
-    const tcpPort = values['check-tcp'];
-    let tcp: { ok: boolean; message: string } | undefined;
-    if (tcpPort !== undefined && report.rebooting) {
+    if (report.rebooting && !values['no-check']) {
       session.close();
       const url = new URL(session.url.replace(/^wss:/, 'https:'));
-      tcp = await checkFirstBoot({
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        agentPort: Number(url.port || DEFAULT_AGENT_PORT),
-        port: Number(tcpPort),
+      const target = firstBootTarget(report, {
+        agentHost: url.hostname.replace(/^\[|\]$/g, ''),
+        ...(values['check-host'] ? { host: values['check-host'] } : {}),
+        ...((values['check-port'] ?? values['check-tcp']) ? { port: Number(values['check-port'] ?? values['check-tcp']) } : {}),
         ...(values['check-tcp-banner'] ? { banner: values['check-tcp-banner'] } : {}),
-        timeoutMs: secondsOf(values['tcp-timeout'] ?? '900', '--tcp-timeout') * 1000,
       });
-      report.steps.push({ step: 'check', status: tcp.ok ? 'ok' : 'fail', message: tcp.message });
+      if (!values.json) line(o.err, `waiting for ${target.host}:${target.port} (${target.why})`);
+      const tcp = await checkFirstBoot({
+        host: target.host,
+        agentPort: Number(url.port || DEFAULT_AGENT_PORT),
+        port: target.port,
+        ...(target.banner ? { banner: target.banner } : {}),
+        timeoutMs: secondsOf(values['check-timeout'] ?? values['tcp-timeout'] ?? '900', '--check-timeout') * 1000,
+      });
+      report.steps.push({ step: 'check', status: tcp.ok ? 'ok' : 'fail', message: tcp.message, detail: { host: target.host, port: target.port, why: target.why, ...tcp.seen } });
       report.ok &&= tcp.ok;
     }
     line(o.out, values.json ? JSON.stringify(report) : renderFinishReport(report));
@@ -113,7 +139,7 @@ async function readSaved(dir: string): Promise<PartitionBackup[]> {
   return out;
 }
 
-function enumOf<T extends string>(v: string, allowed: readonly T[], flag: string): T {
+function enumOf<const T extends string>(v: string, allowed: readonly T[], flag: string): T {
   if (!(allowed as readonly string[]).includes(v)) throw new XepaError('ERR_BAD_REQUEST', `${flag} ${v}: use ${allowed.join(' or ')}`);
   return v as T;
 }

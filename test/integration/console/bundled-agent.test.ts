@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { XepaError } from '../../../agent/protocol/index.js';
-import { generateControllerKeys } from '../../../controller/auth/index.js';
 import { createStreamContext, type StreamContext } from '../../../controller/console/index.js';
-import { startLocalAgent, type LocalAgent } from '../../../controller/demo/local-agent.js';
-import { requireBundle } from '../../support/paths.js';
+import type { LocalAgent } from '../../../controller/demo/local-agent.js';
+import { startTestAgent } from '../../support/test-agent.js';
 
 // The console routes as the shipped agent bundle serves them (composition in agent/main.ts; node-pty external).
 describe('consoles of the bundled agent', () => {
@@ -16,8 +15,7 @@ describe('consoles of the bundled agent', () => {
 
   beforeAll(async () => {
     const keyDir = join(work, 'controller');
-    const keys = await generateControllerKeys(keyDir);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg'] });
+    agent = await startTestAgent(work, keyDir, { allowLocalIsoUrls: false });
     ctx = await createStreamContext({ url: agent.url, fingerprint: agent.fingerprint, keyDir });
   });
   afterAll(async () => {

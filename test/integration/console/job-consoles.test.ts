@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type JobEvent } from '../../../agent/protocol/index.js';
 import { RfbClient, wsTransport } from '../../../bench/console-rfb-client.js';
 import { ensureTestIso, type TestIso } from '../../../build/test-iso/index.js';
-import { generateControllerKeys, loadControllerKey, mintToken } from '../../../controller/auth/index.js';
+import { loadControllerKey, mintToken } from '../../../controller/auth/index.js';
 import { connectAgent } from '../../../controller/client/index.js';
 import { createStreamContext, readScreenshot, runQmpCommand, type StreamContext } from '../../../controller/console/index.js';
 import { serveFile } from '../../../controller/demo/file-server.js';
-import { startLocalAgent, type LocalAgent } from '../../../controller/demo/local-agent.js';
+import type { LocalAgent } from '../../../controller/demo/local-agent.js';
 import { createLoopDisk, type LoopDisk } from '../../../controller/demo/loop-disk.js';
-import { requireBundle } from '../../support/paths.js';
+import { startTestAgent } from '../../support/test-agent.js';
 
 // The consoles of a real install job in the bundled agent: the job's VM is found without naming it, its QMP
 // connection is the supervisor's. The guest is paused over /v1/qmp as soon as the job runs, so the checks
@@ -27,9 +27,8 @@ describe('consoles of a running install job (bundled agent, test ISO)', () => {
   beforeAll(async () => {
     iso = await ensureTestIso({});
     keyDir = join(work, 'controller');
-    const keys = await generateControllerKeys(keyDir);
     disk = await createLoopDisk(join(work, 'disk.img'), 128);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
+    agent = await startTestAgent(work, keyDir); // its ISO server is on loopback
     ctx = await createStreamContext({ url: agent.url, fingerprint: agent.fingerprint, keyDir });
   });
   afterAll(async () => {

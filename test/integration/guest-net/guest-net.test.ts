@@ -3,7 +3,7 @@
 // system and the internet are network namespaces this test creates; the agent's side runs in the first.
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,12 +11,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PACKAGES, ensureDebianPackages } from '../../../build/host-deps.js';
 import { ensureTestIso, TEST_ISO_PACKAGES } from '../../../build/test-iso/index.js';
-import { createToolRunner, fidelityInputs, type GuestNetIsolator } from '../../../agent/fidelity/index.js';
-import { Sysfs } from '../../../agent/host/index.js';
-import { JobManager, installSteps, makePlan } from '../../../agent/jobs/index.js';
-import { InstallRequest, type DiskInfo, type Inventory } from '../../../agent/protocol/index.js';
+import { createToolRunner, type GuestNetIsolator } from '../../../agent/fidelity/index.js';
 import { GuestNetworks } from '../../../agent/vm/index.js';
-import { syntheticDmiTable } from '../../unit/fidelity/synthetic-dmi.js';
+import { fakeHostSysfs, runFileJob } from '../fidelity/file-job.js';
 import { readProbe } from '../fidelity/probe-lines.js';
 import { ensureNetprobeIso } from './netprobe-iso.js';
 import { startNetLab, type NetLab } from './net-lab.js';
@@ -47,20 +44,7 @@ afterAll(async () => {
 // One install job of the netprobe ISO whose QEMU runs with `guestNet` deciding its network namespace.
 async function runJob(name: string, guestNet: GuestNetIsolator) {
   const dir = join(work, name);
-  await mkdir(join(dir, 'sys/firmware/dmi/tables'), { recursive: true });
-  await writeFile(join(dir, 'sys/firmware/dmi/tables/DMI'), syntheticDmiTable());
-  await writeFile(join(dir, 'sys/firmware/dmi/tables/smbios_entry_point'), Buffer.from('_SM_\0\0\0\0', 'latin1'));
-  const sysfs = new Sysfs(join(dir, 'sys'));
-  const diskPath = join(dir, 'disk.img');
-  await writeFile(diskPath, '');
-  await truncate(diskPath, 64 * 1024 * 1024);
-  const disk: DiskInfo = { name: 'vda', path: diskPath, sizeBytes: 64 * 1024 * 1024, serial: `XEPA-${name}`, removable: false, readOnly: false, inUse: [] };
-  const inventory: Inventory = {
-    hostname: 'srv', cpu: { model: 'Intel Xeon', vendor: 'Intel', cores: 4, threads: 8, virtualization: true, hypervisor: false },
-    memory: { totalBytes: 8 * 2 ** 30, availableBytes: 6 * 2 ** 30 }, firmware: { mode: 'bios', secureBoot: false },
-    kvm: { device: false, reason: 'test' }, iommu: { enabled: false, groups: 0 }, disks: [disk],
-    nics: [{ name: 'eno1', mac: 'b4:96:91:00:00:05', linkUp: true, addresses: [], defaultRoute: true, virtual: false }], pci: [],
-  };
+  const sysfs = await fakeHostSysfs(join(dir, 'sys'));
   const probeList = [
     `tcp loopback 10.0.2.2 ${lab.ports.loopback}`, // slirp's gateway: the host's loopback
     `tcp public ${lab.publicAddr} ${lab.ports.public}`, // the rescue system's own address, through the NAT
@@ -68,23 +52,16 @@ async function runJob(name: string, guestNet: GuestNetIsolator) {
     'http answer 10.0.2.100 /user-data', // the answer endpoint (slirp guestfwd to the agent)
     'http unknown 10.0.2.100 /etc/passwd', // only the request's answer files are there
   ].join('\n') + '\n';
-  const req = InstallRequest.parse({
-    iso: { url: 'http://127.0.0.1/unused.iso', sha256: iso.sha256 },
-    disks: [{ serial: disk.serial }],
-    vm: { accel: 'tcg', memoryMiB: 512, cpus: 1 },
-    answer: { kind: 'cloud-init', files: [{ path: 'user-data', content: USER_DATA }, { path: 'xepa-netprobe', content: probeList }] },
-  });
-  const plan = makePlan(req, { inventory, accel: { accel: 'tcg', reason: 'test' }, resolveDisks: () => [disk], fidelity: await fidelityInputs({ sysfs })(req, 'tcg') });
-  const steps = installSteps({
-    log, isoDir: join(dir, 'isos'), listDisks: async () => [disk], sysfs, run: createToolRunner(), guestNet,
-    fetch: async () => ({ path: iso.path, sha256: iso.sha256, size: iso.size, reused: true }),
-    claim: async () => ({ release: async () => undefined }), // a file, not a block device
-  });
-  const jobs = new JobManager(join(dir, 'jobs'), { log, now: () => new Date(), steps });
   const before = new Map(lab.accepted);
-  const job = jobs.create(req, plan);
-  await job.done;
-  const probe = await readProbe(join(dir, 'jobs', job.id, 'serial0.log'));
+  const { job, serialLog } = await runFileJob({
+    dir, name, sysfs, log, iso, guestNet,
+    server: { firmware: 'bios', mac: 'b4:96:91:00:00:05', cpu: { model: 'Intel Xeon', cores: 4, threads: 8 } },
+    request: {
+      vm: { accel: 'tcg', memoryMiB: 512, cpus: 1 },
+      answer: { kind: 'cloud-init', files: [{ path: 'user-data', content: USER_DATA }, { path: 'xepa-netprobe', content: probeList }] },
+    },
+  });
+  const probe = await readProbe(serialLog);
   const accepted = (n: string): number => (lab.accepted.get(n) ?? 0) - (before.get(n) ?? 0);
   return { job, probe, accepted, messages: job.events.events.map((e) => e.message) };
 }

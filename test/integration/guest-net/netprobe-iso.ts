@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestIso } from '../../../build/test-iso/index.js';
@@ -51,8 +51,11 @@ sleep 10
 
 // The probe ISO (ensureTestIso with probe: true) rebuilt with NETPROBE_SCRIPT as its /etc/xepa-probe: a second
 // cpio appended to the initramfs overrides the file (the kernel unpacks concatenated archives in order).
+// Keyed on the base ISO, the script and the layout (NETPROBE_LAYOUT: ISOs built before the padding are not reused).
+const NETPROBE_LAYOUT = 'overlay appended at a 4-byte boundary';
+
 export async function ensureNetprobeIso(base: TestIso, cacheDir: string): Promise<string> {
-  const key = createHash('sha256').update(base.sha256).update(NETPROBE_SCRIPT).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(base.sha256).update(NETPROBE_SCRIPT).update(NETPROBE_LAYOUT).digest('hex').slice(0, 16);
   const out = join(cacheDir, `netprobe-${key}.iso`);
   if (existsSync(out)) return out;
   await mkdir(cacheDir, { recursive: true });
@@ -69,7 +72,12 @@ export async function ensureNetprobeIso(base: TestIso, cacheDir: string): Promis
     await writeFile(join(overlay, 'etc/xepa-probe'), NETPROBE_SCRIPT);
     await chmod(join(overlay, 'etc/xepa-probe'), 0o644);
     const { stdout } = await run('sh', ['-c', 'cd "$1" && find . | cpio -o -H newc -R 0:0 --quiet', 'sh', overlay], { encoding: 'buffer', maxBuffer: 1 << 24 });
-    await appendFile(join(tree, 'boot/initrd.zst'), stdout);
+    // The kernel finds an appended archive only at a 4-byte boundary: pad the base initrd with zeros first (its
+    // zstd size is whatever it is; without this the overlay is silently ignored on 3 builds out of 4).
+    const initrd = join(tree, 'boot/initrd.zst');
+    const { size } = await stat(initrd);
+    await appendFile(initrd, Buffer.alloc((4 - (size % 4)) % 4));
+    await appendFile(initrd, stdout);
     const iso = join(tmp, 'netprobe.iso');
     await run('grub-mkrescue', ['-d', '/usr/lib/grub/i386-pc', '-o', iso, '--fonts=', '--locales=', '--themes=',
       '--install-modules=linux normal iso9660 biosdisk search search_fs_uuid serial terminal echo', tree, '--', '-volid', 'XEPA_NETPROBE']);

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchIso, type FetchIsoDeps } from '../../../agent/iso/index.js';
-import { type XepaError, isXepaError } from '../../../agent/protocol/index.js';
 import { makeIso, memoryLogger, serveFile, startServer, type TestServer } from './iso-server.js';
+import { xepaFailure as failure } from '../../support/error-code.js';
 
 const SIZE = 1024 * 1024;
 const iso = makeIso(SIZE);
@@ -27,15 +27,6 @@ async function serve(...args: Parameters<typeof startServer>): Promise<TestServe
   const s = await startServer(...args);
   servers.push(s);
   return s;
-}
-
-async function failure(p: Promise<unknown>): Promise<XepaError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isXepaError(err)) throw new Error(`expected a XepaError, got ${String(err)}`);
-  return err;
 }
 
 function run(cmd: string, args: string[]): Promise<void> {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchIso, type FetchIsoDeps, type FetchProgress } from '../../../agent/iso/index.js';
-import { urlDigest } from '../../../agent/iso/part-state.js';
-import { type XepaError, isXepaError } from '../../../agent/protocol/index.js';
+import { urlDigest } from '../../../agent/iso/part-file.js';
 import { makeIso, memoryLogger, serveFile, startServer, type TestServer } from './iso-server.js';
+import { xepaFailure as failure } from '../../support/error-code.js';
 
 const SIZE = 3 * 1024 * 1024;
 const iso = makeIso(SIZE);
@@ -22,15 +22,6 @@ afterEach(async () => {
   server = undefined;
   await rm(dir, { recursive: true, force: true });
 });
-
-async function failure(p: Promise<unknown>): Promise<XepaError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isXepaError(err)) throw new Error(`expected a XepaError, got ${String(err)}`);
-  return err;
-}
 
 describe('fetchIso over real loopback HTTP', () => {
   it('downloads, verifies while streaming and renames to <sha256>.iso, reporting progress to the end', async () => {

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchIso, type FetchIsoDeps, type HttpRequestFn } from '../../../agent/iso/index.js';
-import { type XepaError, isXepaError } from '../../../agent/protocol/index.js';
+import { isXepaError } from '../../../agent/protocol/index.js';
 import { makeIso, memoryLogger, serveFile, startServer, type TestServer } from './iso-server.js';
+import { xepaFailure as failure } from '../../support/error-code.js';
 
 // ISO URLs that reach the rescue host itself are refused unless the operator allows them (issue 11, item 6):
 // against a real loopback server that must see no request at all.
@@ -23,14 +24,6 @@ afterEach(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-const failure = (p: Promise<unknown>): Promise<XepaError> =>
-  p.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (e: unknown) => e as XepaError,
-  );
 
 // A `request` that routes PUBLIC to a real redirecting server on loopback (as if DNS and routing took it
 // there) and does real HTTP for anything else, with the options the fetcher passes: its guarded lookup included.

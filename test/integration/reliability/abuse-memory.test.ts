@@ -1,39 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../../controller/auth/index.js';
-import type { AgentClient } from '../../../controller/client/index.js';
 import { PROTOCOL_VERSION, signToken, type Scope } from '../../../agent/protocol/index.js';
-import { startHarness, type Harness } from './helpers/agent-harness.js';
-import { killStrays, rssKiB } from './helpers/processes.js';
+import { agentBench } from './helpers/agent-bench.js';
+import { rssKiB } from './helpers/processes.js';
 
 // A bounded abuse loop against the real agent process (bundle, loopback only): bad tokens, garbage and oversized
 // frames, huge JSON, more connections than a scope allows, slowloris upgrades. Each kind is refused, a second
 // controller's connection is answered throughout, and the agent's memory stays bounded: a second identical round
 // grows RSS by little (no leak) and the peak stays under a generous ceiling. These are correctness bounds on memory,
 // not speed targets; the figures are printed for docs/reliability.md.
-const work = mkdtempSync(join(tmpdir(), 'xepa-abuse-'));
-let h: Harness;
-let live: AgentClient;
+const bench = agentBench('xepa-abuse-');
 let port: number;
 
 beforeAll(async () => {
-  h = await startHarness(work);
-  live = await h.connect();
-  port = Number(new URL(h.agent.url).port);
-});
-afterAll(async () => {
-  await live?.close();
-  await h?.agent.stop();
-  await killStrays(work);
-  rmSync(work, { recursive: true, force: true });
+  port = Number(new URL(bench.h.agent.url).port);
 });
 
-const token = (scope: Scope[] = ['control']): string => mintToken(h.key.privateKey, { agentId: h.agent.agentId, scope, ttlSeconds: 120 });
+const token = (scope: Scope[] = ['control']): string => mintToken(bench.h.key.privateKey, { agentId: bench.h.agent.agentId, scope, ttlSeconds: 120 });
 
 // One upgrade attempt; resolves with the HTTP status (101 when it upgraded, then closed at once).
 function attempt(headers: Record<string, string>, path = '/v1/control'): Promise<number> {
@@ -104,14 +91,14 @@ function pipelined(n: number): Promise<string[]> {
 }
 
 const stillServed = async (): Promise<void> => {
-  expect((await live.call('hello', { protocol: PROTOCOL_VERSION })).agentId).toBe(h.agent.agentId);
+  expect((await bench.client.call('hello', { protocol: PROTOCOL_VERSION })).agentId).toBe(bench.h.agent.agentId);
 };
 
 // One round of abuse, bounded in count: ~600 connections in batches of at most 40 at a time.
 async function round(): Promise<Record<string, number[]>> {
   const statuses: Record<string, number[]> = {};
   const record = (k: string, xs: number[]): void => void (statuses[k] = xs);
-  const other = signToken(h.key.privateKey, { aud: 'someone-else', scope: ['control'], ttlSeconds: 60 });
+  const other = signToken(bench.h.key.privateKey, { aud: 'someone-else', scope: ['control'], ttlSeconds: 60 });
   const badTokens: Record<string, string>[] = [{}, { Authorization: 'Bearer x.y.z' }, { Authorization: `Bearer ${other}` }, { Authorization: `Bearer ${token(['vnc'])}` }, { Origin: 'https://evil.example', Authorization: `Bearer ${token()}` }];
   for (let b = 0; b < 5; b++) record(`bad-token-${b}`, await Promise.all(Array.from({ length: 40 }, (_, i) => attempt(badTokens[i % badTokens.length]!))));
   await stillServed();
@@ -151,7 +138,7 @@ async function round(): Promise<Record<string, number[]>> {
 
 describe('the agent under a bounded abuse loop', () => {
   it('refuses every kind of abuse, keeps answering another controller, and keeps its memory bounded', async () => {
-    const pid = h.agent.pid;
+    const pid = bench.h.agent.pid;
     const start = await rssKiB(pid);
     const first = await round();
     const afterFirst = await rssKiB(pid);

@@ -1,46 +1,31 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentClient } from '../../../controller/client/index.js';
-import { loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
-import { fakeIso, startHarness, watchJob, type Harness } from './helpers/agent-harness.js';
+import type { LoopDisk } from '../../../controller/demo/loop-disk.js';
+import { agentBench } from './helpers/agent-bench.js';
+import { fakeIso, watchJob } from './helpers/agent-harness.js';
 import { BOOT_MARKER, createBootDisk } from './helpers/boot-disk.js';
 import { startFaultServer, type FaultServer } from './helpers/fault-server.js';
-import { canOpenExclusive, isAlive, killStrays } from './helpers/processes.js';
+import { canOpenExclusive, isAlive } from './helpers/processes.js';
 
 // The agent is SIGKILLed while a job's VM runs on a loop disk. Its QEMU outlives it (nothing tells a child that
 // its parent died). The restarted agent must stop that VM before anything else, end the job failed with the
 // reason, keep its event log whole, and take a new job on the same disk.
-const work = mkdtempSync(join(tmpdir(), 'xepa-restart-'));
+// Controllers connect only when the test says (connect()): the agent is killed under them.
+const bench = agentBench('xepa-restart-', { connect: false });
 const iso = fakeIso();
-let h: Harness;
 let server: FaultServer;
 let disk: LoopDisk;
-const clients: AgentClient[] = [];
 
 beforeAll(async () => {
-  h = await startHarness(work);
-  server = await startFaultServer(() => ({ body: iso.body }));
-  disk = await createBootDisk(join(work, 'disk.img'), 'halt');
-});
-afterAll(async () => {
-  for (const c of clients) await c.close();
-  await h?.agent.stop();
-  await killStrays(work); // a VM a failed test left behind
-  await server?.close();
-  await disk?.detach();
-  expect(await loopDevicesUnder(work)).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
+  server = bench.hold(await startFaultServer(() => ({ body: iso.body })));
+  disk = bench.hold(await createBootDisk(join(bench.work, 'disk.img'), 'halt'));
 });
 
-const connect = async (): Promise<AgentClient> => {
-  const c = await h.connect();
-  clients.push(c);
-  return c;
-};
+const connect = (): Promise<AgentClient> => bench.connect();
 const request = () => ({ iso: { url: server.url, sha256: iso.sha256 }, disks: [{ path: disk.device }], vm: { memoryMiB: 256, cpus: 1, bootOrder: 'disk-first' as const } });
-const jobFile = (job: string, f: string): string => join(h.stateDir, 'jobs', job, f);
+const jobFile = (job: string, f: string): string => join(bench.h.stateDir, 'jobs', job, f);
 async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ok())) {
@@ -57,13 +42,13 @@ describe('agent killed with SIGKILL mid-job', () => {
     await w.until((e) => e.state === 'running', 'the running state');
     await until('the guest to run the disk', () => existsSync(jobFile(job.id, 'serial0.log')) && readFileSync(jobFile(job.id, 'serial0.log'), 'latin1').includes(BOOT_MARKER));
     const qemu = Number(readFileSync(jobFile(job.id, 'qemu.pid'), 'utf8'));
-    const agentPid = h.agent.pid;
+    const agentPid = bench.h.agent.pid;
 
     process.kill(agentPid, 'SIGKILL');
     await until('the agent to die', async () => !(await isAlive(agentPid)));
     expect(await isAlive(qemu)).toBe(true); // the orphan this test is about: still running the guest
 
-    await h.restart();
+    await bench.h.restart();
     expect(await isAlive(qemu)).toBe(false);
     expect(existsSync(jobFile(job.id, 'qemu.pid'))).toBe(false);
     expect(await canOpenExclusive(disk.device)).toBe(true);

@@ -1,44 +1,30 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestIso, type TestIso } from '../../../build/test-iso/index.js';
 import { runCli } from '../../../controller/cli/main.js';
-import type { AgentClient } from '../../../controller/client/index.js';
 import { serveFile } from '../../../controller/demo/file-server.js';
-import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
+import { createLoopDisk, type LoopDisk } from '../../../controller/demo/loop-disk.js';
 import { isTerminal, type JobEvent } from '../../../agent/protocol/index.js';
-import { startHarness, watchJob, type Harness } from './helpers/agent-harness.js';
-import { killStrays } from './helpers/processes.js';
+import { agentBench } from './helpers/agent-bench.js';
+import { watchJob } from './helpers/agent-harness.js';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 
 // The controller's connection is cut in the middle of a real install (CLI -> TCP proxy -> agent bundle -> QEMU
 // TCG with the test ISO and a loop disk) and stays down until the job has ended. The job goes on without it; when
 // the CLI gets through again it receives every event it missed, exactly once and in order, and exits 0.
-const work = mkdtempSync(join(tmpdir(), 'xepa-drop-'));
+// bench.client is a second controller, straight to the agent (the CLI goes through the proxy).
+const bench = agentBench('xepa-drop-');
 let iso: TestIso;
-let h: Harness;
 let disk: LoopDisk;
 let proxy: TcpProxy;
-let observer: AgentClient;
 
 beforeAll(async () => {
   iso = await ensureTestIso({});
-  h = await startHarness(work);
-  disk = await createLoopDisk(join(work, 'disk.img'), 64);
-  proxy = await startTcpProxy(Number(new URL(h.agent.url).port));
-  observer = await h.connect(); // a second controller, straight to the agent
-});
-afterAll(async () => {
-  await observer?.close();
-  await proxy?.close();
-  await h?.agent.stop();
-  await killStrays(work);
-  await disk?.detach();
-  expect(await loopDevicesUnder(work)).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
+  disk = bench.hold(await createLoopDisk(join(bench.work, 'disk.img'), 64));
+  proxy = bench.hold(await startTcpProxy(Number(new URL(bench.h.agent.url).port)));
 });
 
 // The CLI's stdout in --json mode: one JobEvent per line, parsed as it arrives.
@@ -88,7 +74,7 @@ describe('controller connection dropped mid-install', () => {
       err.on('data', (b: Buffer) => errText.push(b.toString()));
       const cli = runCli(
         ['install', `wss://127.0.0.1:${proxy.port}`, '--iso-url', files.url, '--sha256', iso.sha256, '--disk', disk.device,
-          '--memory', '512', '--yes', '--json', '--fingerprint', h.agent.fingerprint, '--key-dir', h.keyDir],
+          '--memory', '512', '--yes', '--json', '--fingerprint', bench.h.agent.fingerprint, '--key-dir', bench.h.keyDir],
         { out: out.stream, err },
       );
       const running = await out.next((e) => e.state === 'running');
@@ -96,7 +82,7 @@ describe('controller connection dropped mid-install', () => {
       proxy.cut();
       const seenBeforeCut = out.events.length;
 
-      const w = watchJob(observer, running.job); // the job goes on without the CLI
+      const w = watchJob(bench.client, running.job); // the job goes on without the CLI
       await w.done;
       expect(w.events.at(-1)?.state).toBe('done');
       expect(w.events.length).toBeGreaterThan(seenBeforeCut); // events happened while the CLI was away

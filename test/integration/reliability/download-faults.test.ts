@@ -1,53 +1,34 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentClient } from '../../../controller/client/index.js';
-import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLoopDisk, type LoopDisk } from '../../../controller/demo/loop-disk.js';
 import { XepaError, type JobSummary } from '../../../agent/protocol/index.js';
-import { fakeIso, startHarness, watchJob, type Harness } from './helpers/agent-harness.js';
+import { agentBench } from './helpers/agent-bench.js';
+import { fakeIso, watchJob } from './helpers/agent-harness.js';
 import { startFaultServer, type FaultServer, type Reply } from './helpers/fault-server.js';
-import { canOpenExclusive, killStrays } from './helpers/processes.js';
+import { canOpenExclusive } from './helpers/processes.js';
 
 // Download faults at the level of the whole job, against the real agent: a bad download ends the job failed
 // with its code, and no partial or wrong ISO ever boots (no `booting` event, no disk claimed, nothing left in the
 // ISO directory under the expected digest). The fetcher's own resume/retry/timeout cases are proven in
 // test/integration/iso/fetch.test.ts and fetch-edges.test.ts; these add what only the job can show.
-const work = mkdtempSync(join(tmpdir(), 'xepa-dl-faults-'));
-let h: Harness;
-let client: AgentClient;
+const bench = agentBench('xepa-dl-faults-');
 let disk: LoopDisk;
-const servers: FaultServer[] = [];
 
 beforeAll(async () => {
-  h = await startHarness(work);
-  client = await h.connect();
-  disk = await createLoopDisk(join(work, 'disk.img'), 16);
-});
-afterAll(async () => {
-  await client?.close();
-  await h?.agent.stop();
-  await killStrays(work); // a VM a failed test left behind
-  for (const s of servers) await s.close();
-  await disk?.detach();
-  expect(await loopDevicesUnder(work)).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
+  disk = bench.hold(await createLoopDisk(join(bench.work, 'disk.img'), 16));
 });
 
-const serve = async (reply: (n: number) => Reply): Promise<FaultServer> => {
-  const s = await startFaultServer(reply);
-  servers.push(s);
-  return s;
-};
+const serve = async (reply: (n: number) => Reply): Promise<FaultServer> => bench.hold(await startFaultServer(reply));
 // Files in the agent's ISO directory for this digest: the verified `<sha>.iso`, or a `.part` kept for a resume.
-const isoFiles = (sha: string): string[] => readdirSync(join(h.stateDir, 'isos')).filter((f) => f.startsWith(sha));
+const isoFiles = (sha: string): string[] => readdirSync(join(bench.h.stateDir, 'isos')).filter((f) => f.startsWith(sha));
 
 // Runs an install to its end and returns its summary and the states it went through.
 async function installToEnd(iso: { url: string; sha256: string; size?: number }): Promise<{ end: JobSummary; states: string[] }> {
-  const job = await client.call('install', { iso, disks: [{ path: disk.device }], vm: { memoryMiB: 256 } });
-  const w = watchJob(client, job.id);
+  const job = await bench.client.call('install', { iso, disks: [{ path: disk.device }], vm: { memoryMiB: 256 } });
+  const w = watchJob(bench.client, job.id);
   await w.done;
-  return { end: await client.call('job.get', { job: job.id }), states: w.states() };
+  return { end: await bench.client.call('job.get', { job: job.id }), states: w.states() };
 }
 
 describe('download faults end the job before anything boots', () => {
@@ -100,14 +81,14 @@ describe('download faults end the job before anything boots', () => {
   });
 
   it('refuses an install onto a disk that does not exist before any download: ERR_DEVICE_NOT_FOUND, no job', async () => {
-    const before = (await client.call('job.list', {})).jobs.length;
+    const before = (await bench.client.call('job.list', {})).jobs.length;
     let code: string | undefined;
     try {
-      await client.call('install', { iso: { url: 'http://127.0.0.1:9/x.iso', sha256: 'a'.repeat(64) }, disks: [{ path: '/dev/xepa-no-such-disk' }] });
+      await bench.client.call('install', { iso: { url: 'http://127.0.0.1:9/x.iso', sha256: 'a'.repeat(64) }, disks: [{ path: '/dev/xepa-no-such-disk' }] });
     } catch (err) {
       code = (err as XepaError).code;
     }
     expect(code).toBe('ERR_DEVICE_NOT_FOUND');
-    expect((await client.call('job.list', {})).jobs.length).toBe(before);
+    expect((await bench.client.call('job.list', {})).jobs.length).toBe(before);
   });
 });

@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentClient } from '../../../controller/client/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../controller/cli/main.js';
-import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
+import { createLoopDisk, type LoopDisk } from '../../../controller/demo/loop-disk.js';
 import { connectAgentLink, createWebConsole, webAssetsFrom, type AgentPort, type WebConsole } from '../../../controller/web/index.js';
 import { captureOutput } from '../../support/capture.js';
 import { httpRequest, serveHandlers } from '../../unit/web/fake-agent.js';
-import { fakeIso, startHarness, watchJob, type Harness, type JobWatch } from './helpers/agent-harness.js';
-import { killStrays } from './helpers/processes.js';
+import { agentBench } from './helpers/agent-bench.js';
+import { fakeIso, watchJob, type JobWatch } from './helpers/agent-harness.js';
 import { startSecretIsoServer, type SecretIsoServer } from './helpers/secret-iso-server.js';
 
 // Issue 11, item 3: an ISO URL with a password and signed query parameters never reaches any outlet — the job's
@@ -22,12 +20,10 @@ const S = { user: `usr${tag}`, pass: `pw${tag}`, sig: `SIG${tag}`, cred: `CRED${
 const SECRETS = Object.values(S);
 const leaks = (text: string): string[] => SECRETS.filter((s) => text.includes(s));
 
-const work = mkdtempSync(join(tmpdir(), 'xepa-secret-urls-'));
+const bench = agentBench('xepa-secret-urls-');
 const good = fakeIso(2 << 20);
 const bad = fakeIso(1 << 20); // served where `wanted`'s digest is expected: ERR_FETCH_DIGEST
 const wanted = fakeIso(1024); // (not `good`: its verified copy is cached by then)
-let h: Harness;
-let client: AgentClient;
 let disk: LoopDisk;
 let server: SecretIsoServer;
 const url = (path: string): string =>
@@ -57,41 +53,30 @@ const allArgv = (): string[] =>
     });
 
 beforeAll(async () => {
-  server = await startSecretIsoServer({ '/a/os.iso': good.body, '/b/os.iso': bad.body }, '/a/os.iso');
-  h = await startHarness(work);
-  client = await h.connect();
-  disk = await createLoopDisk(join(work, 'disk.img'), 16);
+  server = bench.hold(await startSecretIsoServer({ '/a/os.iso': good.body, '/b/os.iso': bad.body }, '/a/os.iso'));
+  disk = bench.hold(await createLoopDisk(join(bench.work, 'disk.img'), 16));
 
-  const ok = await client.call('install', { iso: { url: url('/a/os.iso'), sha256: good.sha256 }, disks: [{ path: disk.device }], vm: { memoryMiB: 256 } });
-  jobs.ok = { id: ok.id, w: watchJob(client, ok.id) };
+  const ok = await bench.client.call('install', { iso: { url: url('/a/os.iso'), sha256: good.sha256 }, disks: [{ path: disk.device }], vm: { memoryMiB: 256 } });
+  jobs.ok = { id: ok.id, w: watchJob(bench.client, ok.id) };
   // The sidecar is written before the first byte: look at it while the download waits half-way.
   const ended = jobs.ok.w.done.then(() => {
     throw new Error(`job ended before the download: ${jobs.ok!.w.events.map((e) => `${e.state}: ${e.message}`).join(' | ')}`);
   });
   await Promise.race([server.halfSent, ended]);
-  const state = join(h.stateDir, 'isos', `${good.sha256}.iso.part.json`);
-  sidecar = { text: readFileSync(state, 'utf8'), mode: statSync(state).mode & 0o777, partMode: statSync(join(h.stateDir, 'isos', `${good.sha256}.iso.part`)).mode & 0o777 };
+  const state = join(bench.h.stateDir, 'isos', `${good.sha256}.iso.part.json`);
+  sidecar = { text: readFileSync(state, 'utf8'), mode: statSync(state).mode & 0o777, partMode: statSync(join(bench.h.stateDir, 'isos', `${good.sha256}.iso.part`)).mode & 0o777 };
   server.releaseCut();
   await jobs.ok.w.until((e) => e.state === 'running', 'the VM running');
   const argv = allArgv();
   argvScan = { qemuSeen: argv.some((a) => a.includes('qemu-system') && a.includes(ok.id)), hits: argv.filter((a) => leaks(a).length > 0) };
-  await client.call('job.cancel', { job: ok.id });
+  await bench.client.call('job.cancel', { job: ok.id });
   await jobs.ok.w.done;
 
-  const failed = await client.call('install', { iso: { url: url('/b/os.iso'), sha256: wanted.sha256 }, disks: [{ path: disk.device }], vm: { memoryMiB: 256 } });
-  jobs.failed = { id: failed.id, w: watchJob(client, failed.id) };
+  const failed = await bench.client.call('install', { iso: { url: url('/b/os.iso'), sha256: wanted.sha256 }, disks: [{ path: disk.device }], vm: { memoryMiB: 256 } });
+  jobs.failed = { id: failed.id, w: watchJob(bench.client, failed.id) };
   await jobs.failed.w.done;
 }, 240_000);
 
-afterAll(async () => {
-  await client?.close();
-  await h?.agent.stop();
-  await killStrays(work);
-  await server?.close();
-  await disk?.detach();
-  expect(await loopDevicesUnder(work)).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
-});
 
 describe('a URL with a password and a signature', () => {
   it('is fetched as given: the server saw the query and the credentials, and the download resumed after a cut', () => {
@@ -107,11 +92,11 @@ describe('a URL with a password and a signature', () => {
     expect(leaks(JSON.stringify(all))).toEqual([]);
     expect(jobs.ok!.w.events.find((e) => e.state === 'fetching')?.message).toBe(`fetching ${shown('/a/os.iso')}`);
     expect(jobs.ok!.w.states()).toContain('running');
-    const end = await client.call('job.get', { job: jobs.failed!.id });
+    const end = await bench.client.call('job.get', { job: jobs.failed!.id });
     expect(end.error?.code).toBe('ERR_FETCH_DIGEST');
     expect(end.error?.message).toContain(shown('/b/os.iso'));
     expect(JSON.stringify(end)).not.toContain(bad.sha256); // the digest of what the URL serves is not told
-    expect(leaks(JSON.stringify([end, await client.call('job.get', { job: jobs.ok!.id }), await client.call('job.list', {})]))).toEqual([]);
+    expect(leaks(JSON.stringify([end, await bench.client.call('job.get', { job: jobs.ok!.id }), await bench.client.call('job.list', {})]))).toEqual([]);
   });
 
   it('never reaches a file the agent writes; the resume sidecar holds it redacted, mode 0600', () => {
@@ -119,14 +104,14 @@ describe('a URL with a password and a signature', () => {
     expect(sidecar?.partMode).toBe(0o600);
     expect(leaks(sidecar!.text)).toEqual([]);
     expect(JSON.parse(sidecar!.text)).toMatchObject({ source: shown('/a/os.iso'), urlSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const files = filesUnder(h.stateDir);
+    const files = filesUnder(bench.h.stateDir);
     expect(files.map((f) => f.path).some((p) => p.endsWith('events.jsonl'))).toBe(true);
     expect(files.filter((f) => leaks(f.text).length > 0).map((f) => f.path)).toEqual([]);
     expect(files.find((f) => f.path.includes(jobs.ok!.id) && f.path.endsWith('events.jsonl'))?.text).toContain(shown('/a/os.iso'));
   });
 
   it("never reaches the agent's log, which shows it redacted", () => {
-    const log = h.agent.logLines.join('\n');
+    const log = bench.h.agent.logLines.join('\n');
     expect(leaks(log)).toEqual([]);
     expect(log).toContain(shown('/a/os.iso'));
   });
@@ -139,16 +124,16 @@ describe('a URL with a password and a signature', () => {
   it("never reaches the CLI's output (jobs, a job, its events, --json)", async () => {
     const cli = async (args: string[]): Promise<string> => {
       const o = captureOutput();
-      const code = await runCli([...args, '--fingerprint', h.agent.fingerprint, '--key-dir', h.keyDir], o);
+      const code = await runCli([...args, '--fingerprint', bench.h.agent.fingerprint, '--key-dir', bench.h.keyDir], o);
       expect(code === 0 || code === 1, o.stderr()).toBe(true); // `--follow` of a failed job exits 1
       return o.stdout() + o.stderr();
     };
     const outputs = [
-      await cli(['jobs', h.agent.url]),
-      await cli(['jobs', h.agent.url, '--json']),
-      await cli(['jobs', h.agent.url, jobs.failed!.id, '--json']),
-      await cli(['jobs', h.agent.url, jobs.ok!.id, '--follow']),
-      await cli(['jobs', h.agent.url, jobs.failed!.id, '--follow']),
+      await cli(['jobs', bench.h.agent.url]),
+      await cli(['jobs', bench.h.agent.url, '--json']),
+      await cli(['jobs', bench.h.agent.url, jobs.failed!.id, '--json']),
+      await cli(['jobs', bench.h.agent.url, jobs.ok!.id, '--follow']),
+      await cli(['jobs', bench.h.agent.url, jobs.failed!.id, '--follow']),
     ].join('\n');
     expect(leaks(outputs)).toEqual([]);
     expect(outputs).toContain(shown('/a/os.iso'));
@@ -157,9 +142,9 @@ describe('a URL with a password and a signature', () => {
   it("never reaches a view-only web console session (its job list and the job's event stream)", async () => {
     let web: WebConsole | undefined;
     const { server: http, port } = await serveHandlers({ request: (q, s) => web!.handleRequest(q, s), upgrade: (q, s, b) => web!.handleUpgrade(q, s, b) });
-    const agent: AgentPort = await connectAgentLink({ url: h.agent.url, fingerprint: h.agent.fingerprint, privateKey: h.key.privateKey });
+    const agent: AgentPort = await connectAgentLink({ url: bench.h.agent.url, fingerprint: bench.h.agent.fingerprint, privateKey: bench.h.key.privateKey });
     const origin = `http://127.0.0.1:${port}`;
-    web = createWebConsole({ agent, publicUrl: origin, secure: false, signingKey: h.key, assets: webAssetsFrom({ 'console.js': '', 'console.css': '', 'login.js': '' }) });
+    web = createWebConsole({ agent, publicUrl: origin, secure: false, signingKey: bench.h.key, assets: webAssetsFrom({ 'console.js': '', 'console.css': '', 'login.js': '' }) });
     try {
       const t = new URL(web.loginLink('view')).searchParams.get('t')!;
       const login = await httpRequest(port, 'POST', '/login', { headers: { Origin: origin, 'Content-Type': 'application/x-www-form-urlencoded' }, body: `t=${t}` });

@@ -1,14 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentClient } from '../../../controller/client/index.js';
-import { loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
+import type { LoopDisk } from '../../../controller/demo/loop-disk.js';
 import { XepaError, isTerminal, type JobSummary } from '../../../agent/protocol/index.js';
-import { startHarness, watchJob, fakeIso, type Harness, type JobWatch } from './helpers/agent-harness.js';
+import { agentBench } from './helpers/agent-bench.js';
+import { watchJob, fakeIso, type JobWatch } from './helpers/agent-harness.js';
 import { BOOT_MARKER, createBootDisk, type GuestAction } from './helpers/boot-disk.js';
 import { startFaultServer, type FaultServer } from './helpers/fault-server.js';
-import { canOpenExclusive, isAlive, pidsWithArg, killStrays } from './helpers/processes.js';
+import { canOpenExclusive, isAlive, pidsWithArg } from './helpers/processes.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { codeOfAsync } from '../../support/error-code.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -17,52 +17,34 @@ import { waitFor } from '../../support/wait-for.js';
 // halts, reboots or powers off, and a loopback HTTP server for the ISO (a small random file; the jobs boot their
 // disks first, so the CD-ROM is never booted). Every assertion is on the end state: the job's state and error, the events, the
 // QEMU process, the disk's exclusive claim.
-const work = mkdtempSync(join(tmpdir(), 'xepa-vm-faults-'));
+const bench = agentBench('xepa-vm-faults-');
 const iso = fakeIso();
-let h: Harness;
-let client: AgentClient;
 let server: FaultServer;
-const disks: LoopDisk[] = [];
 
 beforeAll(async () => {
-  h = await startHarness(work);
-  client = await h.connect();
-  server = await startFaultServer(() => ({ body: iso.body, etag: '"v1"' }));
-});
-afterAll(async () => {
-  await client?.close();
-  await h?.agent.stop();
-  await killStrays(work); // a VM a failed test left behind
-  await server?.close();
-  for (const d of disks) await d.detach().catch(() => undefined);
-  expect(await loopDevicesUnder(work)).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
+  server = bench.hold(await startFaultServer(() => ({ body: iso.body, etag: '"v1"' })));
 });
 
 // The agent never leaves a QEMU behind: after every test, each job has ended by the test's own doing and no QEMU
 // of any job runs. Jobs a failed test left running are cancelled first, so the next test starts clean in any order.
 afterEach(async () => {
-  const live = (await client.call('job.list', {})).jobs.filter((j) => !isTerminal(j.state));
+  const live = (await bench.client.call('job.list', {})).jobs.filter((j) => !isTerminal(j.state));
   for (const j of live) {
-    await client.call('job.cancel', { job: j.id }).catch(() => undefined);
-    await watchJob(client, j.id).done;
+    await bench.client.call('job.cancel', { job: j.id }).catch(() => undefined);
+    await watchJob(bench.client, j.id).done;
   }
-  for (const j of (await client.call('job.list', {})).jobs) expect(await pidsWithArg(`guest=xepa-${j.id}`)).toEqual([]);
+  for (const j of (await bench.client.call('job.list', {})).jobs) expect(await pidsWithArg(`guest=xepa-${j.id}`)).toEqual([]);
   expect(live.map((j) => `${j.id} was still ${j.state}`)).toEqual([]);
 });
 
 let n = 0;
-const bootDisk = async (action: GuestAction): Promise<LoopDisk> => {
-  const d = await createBootDisk(join(work, `disk-${n++}.img`), action);
-  disks.push(d);
-  return d;
-};
+const bootDisk = async (action: GuestAction): Promise<LoopDisk> => bench.hold(await createBootDisk(join(bench.work, `disk-${n++}.img`), action));
 const request = (disk: LoopDisk, vm: Record<string, unknown> = {}) => ({
   iso: { url: server.url, sha256: iso.sha256 },
   disks: [{ path: disk.device }],
   vm: { memoryMiB: 256, cpus: 1, bootOrder: 'disk-first' as const, ...vm },
 });
-const jobDir = (job: string): string => join(h.stateDir, 'jobs', job);
+const jobDir = (job: string): string => join(bench.h.stateDir, 'jobs', job);
 const serialLog = (job: string): string => {
   const p = join(jobDir(job), 'serial0.log');
   return existsSync(p) ? readFileSync(p, 'latin1') : '';
@@ -81,8 +63,8 @@ async function guestRan(job: string, count = 1, timeoutMs = 60_000): Promise<voi
 
 // Starts an install and waits until its VM runs the disk's boot sector.
 async function runningJob(disk: LoopDisk, vm: Record<string, unknown> = {}): Promise<{ job: JobSummary; w: JobWatch }> {
-  const job = await client.call('install', request(disk, vm));
-  const w = watchJob(client, job.id);
+  const job = await bench.client.call('install', request(disk, vm));
+  const w = watchJob(bench.client, job.id);
   await w.until((e) => e.state === 'running', 'the running state');
   await guestRan(job.id);
   return { job, w };
@@ -96,7 +78,7 @@ describe('QEMU dies under a running job', () => {
     expect(await canOpenExclusive(disk.device)).toBe(false); // claimed by the job while the VM runs
     process.kill(pid, 'SIGKILL');
     await w.done;
-    const end = await client.call('job.get', { job: job.id });
+    const end = await bench.client.call('job.get', { job: job.id });
     expect(end.error?.code).toBe('ERR_QEMU_EXIT');
     expect(end.state).toBe('failed');
     expect(end.error?.details).toMatchObject({ signal: 'SIGKILL', stderrTail: expect.any(Array) });
@@ -110,7 +92,7 @@ describe('QEMU dies under a running job', () => {
     const { job, w } = await runningJob(disk);
     process.kill(qemuPid(job.id), 'SIGTERM');
     await w.done;
-    const end = await client.call('job.get', { job: job.id });
+    const end = await bench.client.call('job.get', { job: job.id });
     expect(end.error?.code).toBe('ERR_QEMU_EXIT');
     expect(end.error?.message).toMatch(/terminating on signal 15/);
     expect(end.error?.details).toMatchObject({ shutdownReason: 'host-signal' });
@@ -121,10 +103,10 @@ describe('QEMU dies under a running job', () => {
 describe('a guest that reboots instead of powering off', () => {
   it('with vm.endOn "reboot", ends the job done at the first reboot, having booted the disk once', async () => {
     const disk = await bootDisk('reboot');
-    const job = await client.call('install', request(disk, { endOn: 'reboot' }));
-    const w = watchJob(client, job.id);
+    const job = await bench.client.call('install', request(disk, { endOn: 'reboot' }));
+    const w = watchJob(bench.client, job.id);
     await w.done;
-    const end = await client.call('job.get', { job: job.id });
+    const end = await bench.client.call('job.get', { job: job.id });
     expect(end.error).toBeUndefined();
     expect(end.state).toBe('done');
     expect(w.events.at(-1)?.message).toMatch(/rebooted/);
@@ -134,25 +116,25 @@ describe('a guest that reboots instead of powering off', () => {
 
   it('by default, reports each reboot, keeps the job running while the guest boots on from its disk, and cancels cleanly', async () => {
     const disk = await bootDisk('reboot');
-    const job = await client.call('install', request(disk));
-    const w = watchJob(client, job.id);
+    const job = await bench.client.call('install', request(disk));
+    const w = watchJob(bench.client, job.id);
     await guestRan(job.id, 3); // the disk booted again after each reboot (SeaBIOS may reset once more itself)
     const reported = w.events.filter((e) => e.detail?.guestEvent === 'RESET');
     expect(reported.length).toBeGreaterThanOrEqual(2);
     expect(reported.every((e) => e.state === 'running')).toBe(true);
-    expect((await client.call('job.get', { job: job.id })).state).toBe('running');
-    await client.call('job.cancel', { job: job.id });
+    expect((await bench.client.call('job.get', { job: job.id })).state).toBe('running');
+    await bench.client.call('job.cancel', { job: job.id });
     await w.done;
-    expect((await client.call('job.get', { job: job.id })).state).toBe('cancelled');
+    expect((await bench.client.call('job.get', { job: job.id })).state).toBe('cancelled');
     expect(await canOpenExclusive(disk.device)).toBe(true);
   });
 
   it('ends done when the guest powers off (the ordinary end, for contrast)', async () => {
     const disk = await bootDisk('poweroff');
-    const job = await client.call('install', request(disk));
-    const w = watchJob(client, job.id);
+    const job = await bench.client.call('install', request(disk));
+    const w = watchJob(bench.client, job.id);
     await w.done;
-    expect((await client.call('job.get', { job: job.id })).state).toBe('done');
+    expect((await bench.client.call('job.get', { job: job.id })).state).toBe('done');
     expect(w.events.at(-1)?.message).toMatch(/powered off/);
   });
 });
@@ -160,11 +142,11 @@ describe('a guest that reboots instead of powering off', () => {
 describe('a guest that never powers off', () => {
   it('is stopped at the job deadline: the job fails ERR_TIMEOUT naming it, the disk is let go, no QEMU is left', async () => {
     const disk = await bootDisk('halt');
-    const job = await client.call('install', request(disk, { deadlineSeconds: 5 }));
-    const w = watchJob(client, job.id);
+    const job = await bench.client.call('install', request(disk, { deadlineSeconds: 5 }));
+    const w = watchJob(bench.client, job.id);
     await guestRan(job.id); // the guest runs (and halts for ever) before the deadline stops it
     await w.done;
-    const end = await client.call('job.get', { job: job.id });
+    const end = await bench.client.call('job.get', { job: job.id });
     expect(end.state).toBe('failed');
     expect(end.error?.code).toBe('ERR_TIMEOUT');
     expect(end.error?.message).toMatch(/deadline of 5 s/);
@@ -177,20 +159,20 @@ describe('a guest that never powers off', () => {
 describe('two installs for one disk', () => {
   it('lets exactly one of two racing installs (two controllers) have the disk; the other gets ERR_DEVICE_BUSY', async () => {
     const disk = await bootDisk('halt');
-    const other = await h.connect();
+    const other = await bench.h.connect();
     try {
-      const results = await Promise.allSettled([client.call('install', request(disk)), other.call('install', request(disk))]);
+      const results = await Promise.allSettled([bench.client.call('install', request(disk)), other.call('install', request(disk))]);
       const won = results.filter((r): r is PromiseFulfilledResult<JobSummary> => r.status === 'fulfilled');
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(won).toHaveLength(1);
       expect(lost).toHaveLength(1);
       expect((lost[0]!.reason as XepaError).code).toBe('ERR_DEVICE_BUSY');
       expect((lost[0]!.reason as XepaError).details).toMatchObject({ job: won[0]!.value.id, path: disk.device });
-      const jobs = (await client.call('job.list', {})).jobs.filter((j) => j.plan?.disks.some((d) => d.path === disk.device));
+      const jobs = (await bench.client.call('job.list', {})).jobs.filter((j) => j.plan?.disks.some((d) => d.path === disk.device));
       expect(jobs.map((j) => j.id)).toEqual([won[0]!.value.id]);
-      const w = watchJob(client, won[0]!.value.id);
+      const w = watchJob(bench.client, won[0]!.value.id);
       await w.until((e) => e.state === 'running', 'the running state');
-      await client.call('job.cancel', { job: won[0]!.value.id });
+      await bench.client.call('job.cancel', { job: won[0]!.value.id });
       await w.done;
     } finally {
       await other.close();
@@ -199,12 +181,12 @@ describe('two installs for one disk', () => {
 
   it('answers retries of one install (same idempotency key) with the same job, across connections and a lost reply', async () => {
     const disk = await bootDisk('halt');
-    const before = (await client.call('job.list', {})).jobs.length;
+    const before = (await bench.client.call('job.list', {})).jobs.length;
     const key = `retry-${Date.now()}`;
     // First attempt through a proxy that swallows the agent's reply, then drops the connection: the client
     // reconnects and re-sends the in-flight call with the same key.
-    const proxy = await startTcpProxy(Number(new URL(h.agent.url).port));
-    const flaky = await h.connect({ url: `wss://127.0.0.1:${proxy.port}` });
+    const proxy = await startTcpProxy(Number(new URL(bench.h.agent.url).port));
+    const flaky = await bench.h.connect({ url: `wss://127.0.0.1:${proxy.port}` });
     try {
       proxy.swallow(true);
       let answered = false;
@@ -213,7 +195,7 @@ describe('two installs for one disk', () => {
       // The agent took the install (its job exists) and answered into the void (the proxy dropped bytes from it;
       // the agent's only other traffic on this connection is a ping every 20 s): the reply is really lost.
       const job = await waitFor(
-        async () => (await client.call('job.list', {})).jobs.find((j) => j.plan?.disks.some((d) => d.path === disk.device)),
+        async () => (await bench.client.call('job.list', {})).jobs.find((j) => j.plan?.disks.some((d) => d.path === disk.device)),
         { timeoutMs: 60_000, intervalMs: 50, what: 'the agent to create the job of the first attempt' },
       );
       await waitFor(() => proxy.swallowed() > 0, { what: "the agent's reply to reach the proxy" });
@@ -221,16 +203,16 @@ describe('two installs for one disk', () => {
       expect(proxy.connections()).toBe(1);
       proxy.cut();
       proxy.swallow(false);
-      const [a, b, c] = await Promise.all([first, client.call('install', request(disk), { key }), client.call('install', request(disk), { key })]);
+      const [a, b, c] = await Promise.all([first, bench.client.call('install', request(disk), { key }), bench.client.call('install', request(disk), { key })]);
       // The first attempt's answer can only have come over a second connection: the client re-sent the call.
       expect(proxy.connections()).toBeGreaterThanOrEqual(2);
       expect(a.id).toBe(job.id);
       expect(new Set([a.id, b.id, c.id]).size).toBe(1);
-      expect((await client.call('job.list', {})).jobs.length).toBe(before + 1);
+      expect((await bench.client.call('job.list', {})).jobs.length).toBe(before + 1);
       // the same key for a different request is refused, not answered
-      expect(await codeOfAsync(client.call('install', request(disk, { cpus: 2 }), { key }))).toBe('ERR_BAD_REQUEST');
-      await client.call('job.cancel', { job: a.id });
-      await watchJob(client, a.id).done;
+      expect(await codeOfAsync(bench.client.call('install', request(disk, { cpus: 2 }), { key }))).toBe('ERR_BAD_REQUEST');
+      await bench.client.call('job.cancel', { job: a.id });
+      await watchJob(bench.client, a.id).done;
     } finally {
       await flaky.close();
       await proxy.close();

@@ -1,17 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../../controller/auth/index.js';
-import type { AgentClient } from '../../../controller/client/index.js';
-import { loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
+import { type LoopDisk } from '../../../controller/demo/loop-disk.js';
 import { PROTOCOL_VERSION, type Scope } from '../../../agent/protocol/index.js';
 import type { RouteListing } from '../../../agent/api/index.js';
-import { startHarness, watchJob, fakeIso, type Harness } from './helpers/agent-harness.js';
+import { agentBench } from './helpers/agent-bench.js';
+import { watchJob, fakeIso } from './helpers/agent-harness.js';
 import { BOOT_MARKER, createBootDisk } from './helpers/boot-disk.js';
 import { startFaultServer, type FaultServer } from './helpers/fault-server.js';
-import { isAlive, killStrays } from './helpers/processes.js';
+import { isAlive } from './helpers/processes.js';
 import { HANDSHAKE_FAULTS, ROUTE_FAULTS, openTls, readExchange, transportFault, upgradeRequest, within } from './helpers/raw-ws.js';
 import { malformations } from './helpers/ws-frames.js';
 
@@ -23,10 +22,8 @@ import { malformations } from './helpers/ws-frames.js';
 // half-close mid-frame, cuts in the TLS handshake and the upgrade request) follow. After each route × scope the
 // agent process must be alive, answer hello on an existing and on a new control connection, serve a serial console
 // with the guest's output, and the job must still be running with its QEMU.
-const work = mkdtempSync(join(tmpdir(), 'xepa-ws-fuzz-'));
+const bench = agentBench('xepa-ws-fuzz-');
 const iso = fakeIso();
-let h: Harness;
-let client: AgentClient;
 let server: FaultServer;
 let disk: LoopDisk | undefined;
 let job: string;
@@ -34,41 +31,30 @@ let port: number;
 let table: RouteListing[];
 
 beforeAll(async () => {
-  h = await startHarness(work);
-  port = Number(new URL(h.agent.url).port);
-  client = await h.connect();
-  server = await startFaultServer(() => ({ body: iso.body, etag: '"v1"' }));
-  disk = await createBootDisk(join(work, 'disk.img'), 'halt');
-  const j = await client.call('install', {
+  port = Number(new URL(bench.h.agent.url).port);
+  server = bench.hold(await startFaultServer(() => ({ body: iso.body, etag: '"v1"' })));
+  disk = bench.hold(await createBootDisk(join(bench.work, 'disk.img'), 'halt'));
+  const j = await bench.client.call('install', {
     iso: { url: server.url, sha256: iso.sha256 },
     disks: [{ path: disk.device }],
     vm: { memoryMiB: 256, cpus: 1, bootOrder: 'disk-first' as const },
   });
   job = j.id;
-  await watchJob(client, job).until((e) => e.state === 'running', 'the running state');
+  await watchJob(bench.client, job).until((e) => e.state === 'running', 'the running state');
   table = routeTable();
 }, 120_000);
-afterAll(async () => {
-  await client?.close();
-  await h?.agent.stop();
-  await killStrays(work);
-  await server?.close();
-  await disk?.detach().catch(() => undefined);
-  expect(await loopDevicesUnder(work)).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
-});
 
 // The route table the agent process logged when it started listening.
 function routeTable(): RouteListing[] {
-  for (const line of h.agent.logLines) {
+  for (const line of bench.h.agent.logLines) {
     const rec = JSON.parse(line) as { msg?: string; routes?: RouteListing[] };
     if (rec.msg === 'agent listening' && rec.routes) return rec.routes;
   }
   throw new Error('the agent did not log its route table with "agent listening"');
 }
 
-const token = (scope: Scope): string => mintToken(h.key.privateKey, { agentId: h.agent.agentId, scope: [scope], ttlSeconds: 120 });
-const qemuPid = (): number => Number(readFileSync(join(h.stateDir, 'jobs', job, 'qemu.pid'), 'utf8').trim());
+const token = (scope: Scope): string => mintToken(bench.h.key.privateKey, { agentId: bench.h.agent.agentId, scope: [scope], ttlSeconds: 120 });
+const qemuPid = (): number => Number(readFileSync(join(bench.h.stateDir, 'jobs', job, 'qemu.pid'), 'utf8').trim());
 
 // Runs fn over items, at most `width` at a time (the consoles cap their viewers: screendump and shell at 4).
 async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -97,12 +83,12 @@ function serialScrollback(): Promise<string> {
 
 // The agent survived: alive, answering hello (old and new control connections), serving a console, job running.
 async function agentStillServes(after: string): Promise<void> {
-  expect(await isAlive(h.agent.pid), `agent process after ${after}`).toBe(true);
-  expect((await client.call('hello', { protocol: PROTOCOL_VERSION })).agentId).toBe(h.agent.agentId);
-  const fresh = await h.connect();
+  expect(await isAlive(bench.h.agent.pid), `agent process after ${after}`).toBe(true);
+  expect((await bench.client.call('hello', { protocol: PROTOCOL_VERSION })).agentId).toBe(bench.h.agent.agentId);
+  const fresh = await bench.h.connect();
   await fresh.close();
   expect(await serialScrollback()).toContain(BOOT_MARKER);
-  expect((await client.call('job.get', { job })).state).toBe('running');
+  expect((await bench.client.call('job.get', { job })).state).toBe('running');
   expect(await isAlive(qemuPid()), `the job's QEMU after ${after}`).toBe(true);
 }
 

@@ -2,15 +2,14 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateControllerKeys } from '../../../controller/auth/index.js';
 import { startServe, type RunningServe } from '../../../controller/cli/commands/serve.js';
 import { runCli } from '../../../controller/cli/main.js';
 import { bootDiskUntilMarker, runQemu } from '../../../controller/qemu/index.js';
-import { startLocalAgent, type LocalAgent } from '../../../controller/demo/local-agent.js';
+import type { LocalAgent } from '../../../controller/demo/local-agent.js';
 import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
 import { startVendorMount } from '../../../controller/vendor/index.js';
 import { captureOutput } from '../../support/capture.js';
-import { requireBundle } from '../../support/paths.js';
+import { startTestAgent } from '../../support/test-agent.js';
 import { BOOT_MARKER, initramfsPrinting, sha256sums } from './fake-releases.js';
 import { publishTalos } from './fake-upstream.js';
 import { makeVendorEnv, testConfig, type VendorEnv } from './vendor-env.js';
@@ -42,9 +41,8 @@ describe('booting catalog releases', () => {
     serve.add(await startVendorMount({ storeDir: env.storeDir, configPath: env.configPath }));
 
     keyDir = join(env.work, 'ctl');
-    const keys = await generateControllerKeys(keyDir);
     disk = await createLoopDisk(join(env.work, 'disk.img'), 128);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(env.work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
+    agent = await startTestAgent(env.work, keyDir); // its ISO server is on loopback
   });
   afterAll(async () => {
     await agent?.stop();

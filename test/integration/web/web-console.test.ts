@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { generateControllerKeys, loadControllerKey, mintToken } from '../../../controller/auth/index.js';
+import { loadControllerKey, mintToken } from '../../../controller/auth/index.js';
 import { runCli } from '../../../controller/cli/main.js';
 import { serveFile } from '../../../controller/demo/file-server.js';
-import { startLocalAgent, type LocalAgent } from '../../../controller/demo/local-agent.js';
+import type { LocalAgent } from '../../../controller/demo/local-agent.js';
 import { createLoopDisk, loopDevicesUnder, type LoopDisk } from '../../../controller/demo/loop-disk.js';
 import { captureOutput } from '../../support/capture.js';
-import { REPO, requireBundle } from '../../support/paths.js';
+import { REPO } from '../../support/paths.js';
+import { startTestAgent } from '../../support/test-agent.js';
 import { MENU_TITLE, buildMenuIso } from './menu-iso.js';
 import { startServeProcess, type ServeProcess } from './serve-process.js';
 import { contentOf, differingShare, keepCanvas, keepGuestScreen } from './screen-pixels.js';
@@ -61,12 +62,11 @@ describe('the web console in a browser', () => {
 
   beforeAll(async () => {
     keyDir = join(work, 'ctl');
-    const keys = await generateControllerKeys(keyDir);
     const menu = await buildMenuIso(work);
     menuSha256 = menu.sha256;
     iso = await serveFile(menu.path);
     disk = await createLoopDisk(join(work, 'disk.img'), 64);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
+    agent = await startTestAgent(work, keyDir); // its ISO server is on loopback
     const installed = await agentCli(['install', agent.url, '--iso-url', iso.url, '--sha256', menu.sha256,
       '--disk', disk.device, '--memory', '256', '--yes', '--detach', '--json']);
     expect(installed.code, installed.err).toBe(0);

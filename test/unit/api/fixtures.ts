@@ -5,9 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { afterEach } from 'vitest';
 import { XepaError, signToken, type JobEvent, type JobState, type JobSummary, type Scope } from '../../../agent/protocol/index.js';
 import { ensureTlsIdentity, type TlsIdentity } from '../../../agent/api/tls-identity.js';
 import type { CallContext, Handlers } from '../../../agent/api/control.js';
+import type { AgentServerOptions } from '../../../agent/api/server.js';
 
 export const silentLog = (): Logger => pino({ level: 'silent' });
 
@@ -17,6 +19,19 @@ export const AGENT_ID = 'agent-test-1';
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'xepa-api-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+// For a test file: a maker of fresh temporary directories, every one removed after each test.
+export function tempDirs(): () => Promise<string> {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+  return async () => {
+    const t = await tempDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
 }
 
 let identity: Promise<TlsIdentity> | undefined;
@@ -103,4 +118,10 @@ export class FakeJobs {
     };
     return { ...base, ...overrides };
   }
+}
+
+// The options every in-process test agent server starts with: TLS on 127.0.0.1 on a free port, the test identity,
+// one trusted controller key, a silent log; a test spreads them and adds or overrides the rest.
+export function agentServerOptions(id: TlsIdentity, keys: ControllerPair, handlers: Handlers, version = 'test'): AgentServerOptions {
+  return { host: '127.0.0.1', port: 0, tls: id, agentId: AGENT_ID, fingerprint: id.fingerprint, trustedKeys: [keys.publicKey], handlers, log: silentLog(), version };
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, type ResponseEnvelope } from '../../../agent/protocol/index.js';
 import { startAgentServer, type AgentServer } from '../../../agent/api/server.js';
 import { IdempotencyCache } from '../../../agent/api/idempotency.js';
-import { AGENT_ID, FakeJobs, controllerKeys, silentLog, testIdentity, tokenFor } from './fixtures.js';
+import { AGENT_ID, FakeJobs, agentServerOptions, controllerKeys, silentLog, testIdentity, tokenFor } from './fixtures.js';
 
 const keys = controllerKeys();
 const otherKeys = controllerKeys();
@@ -18,15 +18,7 @@ beforeAll(async () => {
   const id = await testIdentity();
   fingerprint = id.fingerprint;
   server = await startAgentServer({
-    host: '127.0.0.1',
-    port: 0,
-    tls: id,
-    agentId: AGENT_ID,
-    fingerprint: id.fingerprint,
-    trustedKeys: [keys.publicKey],
-    handlers: jobs.handlers(),
-    log: silentLog(),
-    version: '1.2.3',
+    ...agentServerOptions(id, keys, jobs.handlers(), '1.2.3'),
     idempotency: new IdempotencyCache(),
     pingIntervalMs: 100,
     routes: [{ path: /^\/v1\/probe\/(\d)$/, scope: 'vnc', maxPayload: 1024, onConnection: (ws, c) => {

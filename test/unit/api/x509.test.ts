@@ -3,8 +3,8 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
-import { isXepaError, normalizeFingerprint } from '../../../agent/protocol/index.js';
+import { describe, expect, it } from 'vitest';
+import { normalizeFingerprint } from '../../../agent/protocol/index.js';
 import { oid, tlv, uint, time } from '../../../agent/api/der.js';
 import { buildSelfSignedCertificate, derToPem } from '../../../agent/api/x509.js';
 import {
@@ -13,17 +13,10 @@ import {
   certificateFingerprint,
   ensureTlsIdentity,
 } from '../../../agent/api/tls-identity.js';
-import { tempDir } from './fixtures.js';
+import { tempDirs } from './fixtures.js';
+import { codeOf } from '../../support/error-code.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-async function dir(): Promise<string> {
-  const t = await tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirs();
 
 describe('DER encoder', () => {
   it('encodes lengths of 128 bytes and more in long form', () => {
@@ -83,13 +76,7 @@ describe('normalizeFingerprint', () => {
   });
   it('refuses anything that is not 32 bytes of hex with ERR_CONFIG', () => {
     for (const bad of ['', 'AB:CD', `${canonical}:00`, canonical.replace('A', 'G')]) {
-      let err: unknown;
-      try {
-        normalizeFingerprint(bad);
-      } catch (e) {
-        err = e;
-      }
-      expect(isXepaError(err, 'ERR_CONFIG')).toBe(true);
+      expect(codeOf(() => normalizeFingerprint(bad))).toBe('ERR_CONFIG');
     }
   });
 });

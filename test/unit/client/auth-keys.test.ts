@@ -1,6 +1,6 @@
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parsePublicKey, verifyToken } from '../../../agent/protocol/index.js';
 import {
   PRIVATE_KEY_FILE,
@@ -9,17 +9,10 @@ import {
   loadControllerKey,
   mintToken,
 } from '../../../controller/auth/index.js';
-import { tempDir } from '../api/fixtures.js';
+import { tempDirs } from '../api/fixtures.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-async function dir(): Promise<string> {
-  const t = await tempDir();
-  cleanups.push(t.cleanup);
-  return join(t.dir, 'xepa');
-}
+const tmp = tempDirs();
+const dir = async (): Promise<string> => join(await tmp(), 'xepa');
 
 describe('controller keys', () => {
   it('writes an Ed25519 PEM pair with the private key at mode 0600 and returns the raw public key', async () => {

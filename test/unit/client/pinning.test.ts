@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentServer, type AgentServer } from '../../../agent/api/server.js';
 import { connectAgent, fetchAgentIdentity } from '../../../controller/client/index.js';
-import { AGENT_ID, FakeJobs, controllerKeys, silentLog, testIdentity, tokenFor } from '../api/fixtures.js';
+import { AGENT_ID, FakeJobs, agentServerOptions, controllerKeys, testIdentity, tokenFor } from '../api/fixtures.js';
 import { waitFor } from '../../support/wait-for.js';
 
 const WRONG = 'AB:'.repeat(31) + 'AB';
@@ -30,10 +30,7 @@ beforeAll(async () => {
   recorder.on('connection', (socket) => socket.once('close', () => hungUp++));
   await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
   recorderPort = (recorder.address() as AddressInfo).port;
-  agent = await startAgentServer({
-    host: '127.0.0.1', port: 0, tls: id, agentId: AGENT_ID, fingerprint: id.fingerprint,
-    trustedKeys: [keys.publicKey], handlers: new FakeJobs().handlers(), log: silentLog(), version: '9.9.9',
-  });
+  agent = await startAgentServer(agentServerOptions(id, keys, new FakeJobs().handlers(), '9.9.9'));
 });
 afterAll(async () => {
   recorder.closeAllConnections();

@@ -3,7 +3,7 @@ import type { JobEvent, JobState } from '../../../agent/protocol/index.js';
 import { IdempotencyCache } from '../../../agent/api/idempotency.js';
 import { startAgentServer, type AgentServer } from '../../../agent/api/server.js';
 import { connectAgent, type AgentClient, type ClientStatus, type ConnectAgentOptions } from '../../../controller/client/index.js';
-import { AGENT_ID, FakeJobs, controllerKeys, silentLog, testIdentity, tokenFor } from '../api/fixtures.js';
+import { AGENT_ID, FakeJobs, agentServerOptions, controllerKeys, testIdentity, tokenFor } from '../api/fixtures.js';
 import { startTcpProxy as startProxy } from '../../support/tcp-proxy.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -18,10 +18,7 @@ beforeAll(async () => {
   const id = await testIdentity();
   fingerprint = id.fingerprint;
   jobs = new FakeJobs();
-  agent = await startAgentServer({
-    host: '127.0.0.1', port: 0, tls: id, agentId: AGENT_ID, fingerprint: id.fingerprint, trustedKeys: [keys.publicKey],
-    handlers: jobs.handlers(), log: silentLog(), version: 't', idempotency: new IdempotencyCache(),
-  });
+  agent = await startAgentServer({ ...agentServerOptions(id, keys, jobs.handlers(), 't'), idempotency: new IdempotencyCache() });
   proxy = await startProxy(agent.port);
 });
 afterEach(async () => {

@@ -8,7 +8,8 @@ import { startAgentServer, type AgentServer } from '../../../agent/api/index.js'
 import { createConsoleRoutes, type ConsoleLimits, type ConsoleTarget, type PtyAvailability } from '../../../agent/console/index.js';
 import { XepaError } from '../../../agent/protocol/index.js';
 import { QmpClient } from '../../../agent/qmp/index.js';
-import { AGENT_ID, FakeJobs, controllerKeys, silentLog, testIdentity, type ControllerPair } from '../api/fixtures.js';
+import { rfbServerInit } from '../../../bench/console-blast.js';
+import { FakeJobs, agentServerOptions, controllerKeys, silentLog, testIdentity, type ControllerPair } from '../api/fixtures.js';
 import { startFakeQmp, type FakeQmpServer } from '../qmp/fake-qmp-server.js';
 
 const RFB_VERSION = Buffer.from('RFB 003.008\n', 'latin1');
@@ -49,13 +50,7 @@ export async function startFakeVnc(dir: string): Promise<FakeVnc> {
       }
       if (stage === 2 && all.length >= 14) {
         stage = 3;
-        const init = Buffer.alloc(24 + 4);
-        init.writeUInt16BE(1, 0);
-        init.writeUInt16BE(1, 2);
-        Buffer.from([32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0]).copy(init, 4);
-        init.writeUInt32BE(4, 20);
-        init.write('fake', 24, 'latin1');
-        s.write(init);
+        s.write(rfbServerInit('fake'));
       }
       if (stage === 3) {
         // Walk the client messages (the few types the tests send); answer each update request with a 1x1 update.
@@ -131,15 +126,7 @@ export async function startConsoleRig(o: { pty?: Promise<PtyAvailability>; shell
   const id = await testIdentity();
   const keys = controllerKeys();
   const server: AgentServer = await startAgentServer({
-    port: 0,
-    host: '127.0.0.1',
-    tls: id,
-    agentId: AGENT_ID,
-    fingerprint: id.fingerprint,
-    trustedKeys: [keys.publicKey],
-    handlers: new FakeJobs().handlers(),
-    log: silentLog(),
-    version: 'test',
+    ...agentServerOptions(id, keys, new FakeJobs().handlers()),
     routes: consoles.routes,
     ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
   });

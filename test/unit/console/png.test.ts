@@ -1,7 +1,7 @@
 import { crc32 as zlibCrc32, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { crc32, encodePng, parsePpm } from '../../../agent/console/index.js';
-import { isXepaError } from '../../../agent/protocol/index.js';
+import { codeOf } from '../../support/error-code.js';
 
 // Reads a PNG's chunks, checking each CRC against zlib's, and undoes the Sub filter: the pixels back.
 function decodePng(png: Buffer): { width: number; height: number; rgb: Buffer; types: string[] } {
@@ -66,13 +66,7 @@ describe('screendump PPM to PNG', () => {
 
   it('refuses (ERR_BAD_REQUEST) what is not a complete 8-bit P6 image', () => {
     for (const bad of [Buffer.from('P3\n1 1\n255\n0 0 0\n'), ppm(2, 2, Buffer.alloc(5)), ppm(1, 1, Buffer.alloc(6), 'P6\n1 1\n65535\n')]) {
-      let err: unknown;
-      try {
-        parsePpm(bad);
-      } catch (e) {
-        err = e;
-      }
-      expect(isXepaError(err, 'ERR_BAD_REQUEST')).toBe(true);
+      expect(codeOf(() => parsePpm(bad))).toBe('ERR_BAD_REQUEST');
     }
   });
 });

@@ -1,46 +1,18 @@
-import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { bridgeLocalSocket } from '../../../controller/console/index.js';
+import { FakeWs } from '../../support/fake-ws.js';
 
-// The agent stream as the bridge sees it; the test decides when sends complete.
-class FakeStream extends EventEmitter {
-  readonly OPEN = 1;
-  readonly CONNECTING = 0;
-  readyState = 1;
-  bufferedAmount = 0;
-  isPaused = true; // openAgentStream hands streams over paused
-  sent: Buffer[] = [];
-  private callbacks: (() => void)[] = [];
-  closed: number | undefined;
-  send(data: Buffer, _o: unknown, cb: () => void): void {
-    this.sent.push(data);
-    this.bufferedAmount += data.length;
-    this.callbacks.push(cb);
-  }
-  flush(): void {
-    this.bufferedAmount = 0;
-    for (const cb of this.callbacks.splice(0)) cb();
-  }
-  pause(): void {
-    this.isPaused = true;
-  }
-  resume(): void {
-    this.isPaused = false;
-  }
-  close(code: number): void {
-    this.closed = code;
-    this.readyState = 3;
-    this.emit('close', code, Buffer.alloc(0));
-  }
-}
+// The agent stream as the bridge sees it; the test decides when sends complete. openAgentStream hands streams
+// over paused.
+const agentStream = (): FakeWs => new FakeWs({ paused: true });
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('controller socket bridge', () => {
   it('resumes the stream it was handed, and pauses the local side while the agent stream is backed up', async () => {
-    const ws = new FakeStream();
+    const ws = agentStream();
     const local = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
     void bridgeLocalSocket(local, ws as unknown as WebSocket, { highWaterBytes: 100, lowWaterBytes: 10 });
     expect(ws.isPaused).toBe(false);
@@ -52,7 +24,7 @@ describe('controller socket bridge', () => {
   });
 
   it('stops reading the agent stream while the local side does not take more', async () => {
-    const ws = new FakeStream();
+    const ws = agentStream();
     const pending: (() => void)[] = [];
     const local = new Duplex({ read() {}, write(_c, _e, cb) { pending.push(cb); }, highWaterMark: 8 });
     void bridgeLocalSocket(local, ws as unknown as WebSocket);
@@ -64,7 +36,7 @@ describe('controller socket bridge', () => {
   });
 
   it('keeps answering after the local side half-closes (socat at the end of its input), then closes when the agent is quiet', async () => {
-    const ws = new FakeStream();
+    const ws = agentStream();
     const written: Buffer[] = [];
     const local = new Duplex({ read() {}, write(c, _e, cb) { written.push(c); cb(); }, allowHalfOpen: true });
     const done = bridgeLocalSocket(local, ws as unknown as WebSocket, undefined, 20);
@@ -74,7 +46,7 @@ describe('controller socket bridge', () => {
     expect(Buffer.concat(written).toString()).toBe('{"return": {}}\r\n');
     expect(ws.closed).toBeUndefined();
     await new Promise<void>((r) => ws.once('close', () => r()));
-    expect(ws.closed).toBe(1000);
+    expect(ws.closed?.code).toBe(1000);
     local.destroy();
     await done;
   });

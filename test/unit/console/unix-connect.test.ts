@@ -10,11 +10,17 @@ describe('pooled unix socket reads', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xepa-unix-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('delivers every byte intact while reusing a few read buffers that are given back', async () => {
-    const path = join(dir, 'u.sock');
-    const data = randomBytes(8 << 20);
+  // A unix socket server at <dir>/<name> that sends `bytes` random bytes to whoever connects, then ends; and them.
+  async function sender(name: string, bytes: number): Promise<{ path: string; data: Buffer; server: net.Server }> {
+    const path = join(dir, name);
+    const data = randomBytes(bytes);
     const server = net.createServer((s) => s.end(data));
     await new Promise<void>((r) => server.listen(path, r));
+    return { path, data, server };
+  }
+
+  it('delivers every byte intact while reusing a few read buffers that are given back', async () => {
+    const { path, data, server } = await sender('u.sock', 8 << 20);
     const { socket, recycle } = connectUnixPooled(path, 64 << 10);
     const hash = createHash('sha256');
     const buffers = new Set<ArrayBuffer>();
@@ -33,10 +39,7 @@ describe('pooled unix socket reads', () => {
   });
 
   it('never hands out a buffer that is still held', async () => {
-    const path = join(dir, 'v.sock');
-    const data = randomBytes(1 << 20);
-    const server = net.createServer((s) => s.end(data));
-    await new Promise<void>((r) => server.listen(path, r));
+    const { path, data, server } = await sender('v.sock', 1 << 20);
     const { socket, recycle } = connectUnixPooled(path, 16 << 10);
     const held: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => held.push(chunk)); // nothing recycled until the end

@@ -1,43 +1,10 @@
-import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { bridgeWebSocket } from '../../../agent/console/index.js';
 import { XepaError } from '../../../agent/protocol/index.js';
+import { FakeWs } from '../../support/fake-ws.js';
 import { silentLog } from '../api/fixtures.js';
-
-// A WebSocket stand-in whose unsent-byte count the test controls; send callbacks fire when the test says.
-class FakeWs extends EventEmitter {
-  readonly OPEN = 1;
-  readonly CONNECTING = 0;
-  readyState = 1;
-  bufferedAmount = 0;
-  isPaused = false;
-  sent: Buffer[] = [];
-  callbacks: (() => void)[] = [];
-  closed: { code: number; reason: string } | undefined;
-  send(data: Buffer, _o: unknown, cb: () => void): void {
-    this.sent.push(data);
-    this.bufferedAmount += data.length;
-    this.callbacks.push(cb);
-  }
-  // The network took everything: callbacks run with the buffer empty.
-  flush(): void {
-    this.bufferedAmount = 0;
-    for (const cb of this.callbacks.splice(0)) cb();
-  }
-  pause(): void {
-    this.isPaused = true;
-  }
-  resume(): void {
-    this.isPaused = false;
-  }
-  close(code: number, reason: string): void {
-    this.closed = { code, reason };
-    this.readyState = 3;
-    this.emit('close');
-  }
-}
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 

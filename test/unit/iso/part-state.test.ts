@@ -1,25 +1,19 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PartFile } from '../../../agent/iso/part-file.js';
-import { ifRangeValue, isoPaths, readPartState, urlDigest, validatorChanged, writePartState } from '../../../agent/iso/part-state.js';
+import { describe, expect, it } from 'vitest';
+import { PartFile, isoPaths, readPartState, urlDigest, writePartState } from '../../../agent/iso/part-file.js';
+import { ifRangeValue, validatorChanged } from '../../../agent/iso/attempt.js';
 import { isXepaError } from '../../../agent/protocol/index.js';
+import { tempDirPerTest } from '../../support/temp-dir.js';
 
 const log = pino({ level: 'silent' });
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const URL_ = 'http://mirror.test/os.iso';
 const DATA = Buffer.from('0123456789abcdefghij');
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'xepa-part-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = tempDirPerTest('xepa-part-');
 
 describe('validators', () => {
   it('uses a strong ETag for If-Range, else Last-Modified, never a weak ETag', () => {
@@ -38,8 +32,8 @@ describe('validators', () => {
 
 describe('sidecar', () => {
   it('round-trips and treats a corrupt sidecar as absent', async () => {
-    const p = isoPaths(dir, 'ab'.repeat(32));
-    expect(p.part).toBe(join(dir, `${'ab'.repeat(32)}.iso.part`));
+    const p = isoPaths(dir(), 'ab'.repeat(32));
+    expect(p.part).toBe(join(dir(), `${'ab'.repeat(32)}.iso.part`));
     await writePartState(p.state, { url: URL_, etag: '"e"', total: 20 });
     expect(await readPartState(p.state)).toEqual({ source: URL_, urlSha256: urlDigest(URL_), etag: '"e"', total: 20 });
     await writeFile(p.state, '{not json');
@@ -51,7 +45,7 @@ describe('sidecar', () => {
 
 describe('PartFile', () => {
   it('resumes a part from the same URL with its hash covering the bytes already there', async () => {
-    const p = isoPaths(dir, sha(DATA));
+    const p = isoPaths(dir(), sha(DATA));
     await writeFile(p.part, DATA.subarray(0, 8));
     await writePartState(p.state, { url: URL_, etag: '"e"', total: DATA.length });
     const part = await PartFile.open(p, URL_, log);
@@ -61,11 +55,11 @@ describe('PartFile', () => {
     const done = await part.finish(sha(DATA), URL_);
     expect(done).toEqual({ path: p.final, sha256: sha(DATA), size: DATA.length });
     expect(await readFile(p.final)).toEqual(DATA);
-    expect((await readdir(dir)).sort()).toEqual([`${sha(DATA)}.iso`]);
+    expect((await readdir(dir())).sort()).toEqual([`${sha(DATA)}.iso`]);
   });
 
   it('starts over when the sidecar names another URL or is missing', async () => {
-    const p = isoPaths(dir, sha(DATA));
+    const p = isoPaths(dir(), sha(DATA));
     await writeFile(p.part, Buffer.from('junk'));
     await writePartState(p.state, { url: 'http://other.test/x.iso' });
     expect((await PartFile.open(p, URL_, log)).bytes).toBe(0);
@@ -78,7 +72,7 @@ describe('PartFile', () => {
   });
 
   it('starts over when the part is longer than the file it came from', async () => {
-    const p = isoPaths(dir, sha(DATA));
+    const p = isoPaths(dir(), sha(DATA));
     await writeFile(p.part, DATA);
     await writePartState(p.state, { url: URL_, total: 5 });
     const part = await PartFile.open(p, URL_, log);
@@ -87,7 +81,7 @@ describe('PartFile', () => {
   });
 
   it('restart truncates the bytes and the hash and records the new validator', async () => {
-    const p = isoPaths(dir, sha(DATA));
+    const p = isoPaths(dir(), sha(DATA));
     const part = await PartFile.open(p, URL_, log);
     await part.append(Buffer.from('garbage'));
     await part.restart({ url: URL_, etag: '"new"' });
@@ -97,16 +91,16 @@ describe('PartFile', () => {
   });
 
   it('a digest mismatch is ERR_FETCH_DIGEST and leaves neither the part, the sidecar nor a final file', async () => {
-    const p = isoPaths(dir, sha(DATA));
+    const p = isoPaths(dir(), sha(DATA));
     const part = await PartFile.open(p, URL_, log);
     await part.append(Buffer.from('not the iso'));
     const err = await part.finish(sha(DATA), URL_).catch((e: unknown) => e);
     expect(isXepaError(err, 'ERR_FETCH_DIGEST')).toBe(true);
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(dir())).toEqual([]);
   });
 
   it('a digest mismatch never tells the digest it got (a caller could learn the digest of any URL)', async () => {
-    const p = isoPaths(dir, sha(DATA));
+    const p = isoPaths(dir(), sha(DATA));
     const part = await PartFile.open(p, URL_, log);
     const body = Buffer.from('private content of some internal URL');
     await part.append(body);
@@ -120,7 +114,7 @@ describe('sidecar secrecy', () => {
   const SIGNED = 'https://deploy:hunter2pw@cdn.test:8443/os.iso?X-Amz-Signature=SIGSECRET&X-Amz-Credential=CREDSECRET';
 
   it('stores the URL redacted and as a digest, mode 0600, never the userinfo or query values', async () => {
-    const p = isoPaths(dir, sha(DATA));
+    const p = isoPaths(dir(), sha(DATA));
     const part = await PartFile.open(p, SIGNED, log);
     await part.setState({ url: SIGNED, etag: '"e"', total: DATA.length });
     const text = await readFile(p.state, 'utf8');
@@ -132,7 +126,7 @@ describe('sidecar secrecy', () => {
   });
 
   it('resumes only the same full URL: another signature is another URL', async () => {
-    const p = isoPaths(dir, sha(DATA));
+    const p = isoPaths(dir(), sha(DATA));
     await writeFile(p.part, DATA.subarray(0, 8));
     await writePartState(p.state, { url: SIGNED, total: DATA.length });
     expect((await PartFile.open(p, SIGNED, log)).bytes).toBe(8);
@@ -141,7 +135,7 @@ describe('sidecar secrecy', () => {
   });
 
   it('ignores a sidecar of an older agent that stored the URL itself (the download starts over and overwrites it)', async () => {
-    const p = isoPaths(dir, sha(DATA));
+    const p = isoPaths(dir(), sha(DATA));
     await writeFile(p.part, DATA.subarray(0, 8));
     await writeFile(p.state, JSON.stringify({ url: SIGNED, total: DATA.length }), { mode: 0o644 });
     const part = await PartFile.open(p, SIGNED, log);

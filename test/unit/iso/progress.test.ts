@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackoff } from '../../../agent/iso/backoff.js';
-import { createProgressReporter, type FetchProgress } from '../../../agent/iso/progress.js';
+import { createProgressReporter, defaultBackoff, type FetchProgress } from '../../../agent/iso/fetch.js';
 
 describe('createProgressReporter', () => {
   it('reports at most every interval or every 1 %, always the final one, with the session rate', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideResponse, parseContentRange, retryAfterMs, type ResponseFacts } from '../../../agent/iso/response-decision.js';
+import { decideResponse, parseContentRange, retryAfterMs, type ResponseFacts } from '../../../agent/iso/attempt.js';
 
 const URL_ = 'http://mirror.test/os.iso';
 const facts = (over: Partial<ResponseFacts>): ResponseFacts => ({

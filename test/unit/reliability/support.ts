@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import type { Handlers } from '../../../agent/api/control.js';
 import { startAgentServer, type AgentServer, type AgentServerOptions } from '../../../agent/api/server.js';
 import { PROTOCOL_VERSION, type ResponseEnvelope } from '../../../agent/protocol/index.js';
-import { AGENT_ID, controllerKeys, silentLog, testIdentity, type ControllerPair } from '../api/fixtures.js';
+import { AGENT_ID, agentServerOptions, controllerKeys, testIdentity, type ControllerPair } from '../api/fixtures.js';
 
 /** One call that reached a handler. */
 export interface HandlerCall {
@@ -40,18 +40,7 @@ export interface TestServer {
 export async function startTestServer(extra: Partial<AgentServerOptions> = {}, keys: ControllerPair = controllerKeys()): Promise<TestServer> {
   const id = await testIdentity();
   const { handlers, calls } = recordingHandlers();
-  const server = await startAgentServer({
-    host: '127.0.0.1',
-    port: 0,
-    tls: id,
-    agentId: AGENT_ID,
-    fingerprint: id.fingerprint,
-    trustedKeys: [keys.publicKey],
-    handlers,
-    log: silentLog(),
-    version: 'test',
-    ...extra,
-  });
+  const server = await startAgentServer({ ...agentServerOptions(id, keys, handlers), ...extra });
   return { server, keys, calls, url: `wss://127.0.0.1:${server.port}` };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isXepaError } from '../../../agent/protocol/index.js';
 import { addCandidate, addRejected, channelsOf, emptyIndex, promote, resolveRelease, rollback, HISTORY_DEPTH, type ReleaseIndex } from '../../../controller/vendor/index.js';
+import { codeOf } from '../../support/error-code.js';
 
 const now = new Date('2025-01-01T00:00:00Z');
 const file = { name: 'k', role: 'kernel', sha256: 'a'.repeat(64), size: 1, origin: 'u' };
@@ -26,13 +26,7 @@ describe('release index and channels', () => {
   });
 
   it('refuses a rollback with no previous stable', () => {
-    let err: unknown;
-    try {
-      rollback(promote(withCandidates('v1'), 'v1', now), now);
-    } catch (e) {
-      err = e;
-    }
-    expect(isXepaError(err, 'ERR_NOT_FOUND')).toBe(true);
+    expect(codeOf(() => rollback(promote(withCandidates('v1'), 'v1', now), now))).toBe('ERR_NOT_FOUND');
   });
 
   it('names the newest candidate as the candidate channel and never resolves a rejected release', () => {
@@ -41,13 +35,7 @@ describe('release index and channels', () => {
     idx = addRejected(idx, 'v3', 'ERR_FETCH_DIGEST', 'bad', now);
     expect(resolveRelease(idx, 'v3')).toBeUndefined();
     expect(resolveRelease(idx, 'candidate')?.version).toBe('v2');
-    let err: unknown;
-    try {
-      promote(idx, 'v3', now);
-    } catch (e) {
-      err = e;
-    }
-    expect(isXepaError(err, 'ERR_BAD_REQUEST')).toBe(true);
+    expect(codeOf(() => promote(idx, 'v3', now))).toBe('ERR_BAD_REQUEST');
   });
 
   it(`remembers at most ${HISTORY_DEPTH} earlier stables`, () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isXepaError } from '../../../agent/protocol/index.js';
 import { loadModules } from '../../../controller/vendor/index.js';
 import { kernelArgsFromIpxe, renderCmdline } from '../../../controller/vendor/os/cmdline.js';
 import { expandTemplate, versionVars } from '../../../controller/vendor/os/templates.js';
+import { codeOf } from '../../support/error-code.js';
 
 describe('module templates', () => {
   it('fills version parts and bases', () => {
@@ -13,13 +13,7 @@ describe('module templates', () => {
   it('drops an optional [[ ]] part whose value is unknown, and fails on an unknown value outside one', () => {
     expect(expandTemplate('a [[config={config}]] b', { config: undefined })).toBe('a b');
     expect(expandTemplate('a [[config={config}]] b', { config: 'http://x/c' })).toBe('a config=http://x/c b');
-    let err: unknown;
-    try {
-      expandTemplate('{nope}', {});
-    } catch (e) {
-      err = e;
-    }
-    expect(isXepaError(err, 'ERR_MODULE_INVALID')).toBe(true);
+    expect(codeOf(() => expandTemplate('{nope}', {}))).toBe('ERR_MODULE_INVALID');
   });
 
   it('takes init= from an upstream iPXE script without initrd= or iPXE variables', () => {

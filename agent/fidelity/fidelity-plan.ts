@@ -1,4 +1,5 @@
-import type { InstallRequestParsed, Inventory, PlanFidelity } from '../protocol/index.js';
+import type { InstallRequestParsed, Inventory, PlanFidelity, PlanLanding, RescueNetwork } from '../protocol/index.js';
+import { describeRescueNetwork } from '../landing/index.js';
 import { XepaError } from '../protocol/index.js';
 import type { CpuModelChoice } from './cpu-model.js';
 import type { FidelityFacts } from './host-facts.js';
@@ -16,6 +17,8 @@ export interface FidelityInputs {
   iommu?: { enabled: boolean; interruptRemapping: 'on' | 'off' | 'unknown' };
   /** Reset methods of the devices given to the VM (sysfs reset_method). */
   resetMethods?: { bdf: string; className: string; methods: string[] }[];
+  /** The rescue system's live network, which `finish` carries into the installed system by default. */
+  landing?: { rescue?: RescueNetwork; problem?: string };
 }
 
 // What the rest of the plan already decided.
@@ -123,10 +126,28 @@ export function planFidelity(req: InstallRequestParsed, inv: Inventory, inputs: 
       nic: nic.mode === 'passthrough' ? 'same' : nic.mode === 'none' ? 'absent' : 'differs',
     },
     differences,
+    ...(inputs.landing ? { landing: planLanding(inputs.landing, warnings) } : {}),
   };
   for (const r of fidelity.resetMethods) {
     if (r.methods.length === 0) warnings.push(`${r.bdf} (${r.className}) has no reset method: it may not come back cleanly after the VM`);
   }
   const hashKey = { secureBoot: secureVm, cpu: inputs.cpu.model, smbios: fidelity.smbios.source, tpm: tpmVm, nic: `${nic.mode}/${nic.model ?? ''}/${nic.mac ?? ''}`, answer: answer ?? null };
   return { fidelity, warnings, hashKey };
+}
+
+// What finish will do with the installed system's network by default, said before the install (the default is
+// the rescue system's live configuration, because that is the address the server answers on today).
+function planLanding(l: NonNullable<FidelityInputs['landing']>, warnings: string[]): PlanLanding {
+  const base = { network: 'rescue' as const, ...(l.rescue ? { rescue: l.rescue } : {}), ...(l.problem ? { problem: l.problem } : {}) };
+  if (!l.rescue) {
+    warnings.push(`finish cannot carry the rescue network into the installed system: ${l.problem ?? 'it was not read'} (finish --network dhcp or keep)`);
+    return { ...base, reason: `the rescue system's network could not be read (${l.problem ?? 'unknown'}): finish --network rescue would fail; use --network dhcp or keep` };
+  }
+  if (l.rescue.kind) {
+    warnings.push(`the rescue system reaches the network through ${l.rescue.iface}, a ${l.rescue.kind}: finish --network rescue writes plain-NIC configurations only`);
+  }
+  return {
+    ...base,
+    reason: `finish (--network rescue, the default) writes ${describeRescueNetwork(l.rescue)} into the installed system for its network stack, matched by MAC, so the server answers where it answers now; finish --network dhcp or keep instead`,
+  };
 }

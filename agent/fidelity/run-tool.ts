@@ -51,6 +51,10 @@ export const TOOL_PACKAGES: Record<string, string> = {
   ip: 'iproute2',
   nft: 'nftables',
   sysctl: 'procps',
+  // finish opens the installed root (agent/landing)
+  mount: 'mount (util-linux)',
+  umount: 'mount (util-linux)',
+  modprobe: 'kmod',
 };
 
 // Throws ERR_<code> with the tool's last stderr line when it failed.

@@ -21,7 +21,7 @@ export interface EfiOutcome {
  * the firmware back to check. Throws ERR_EFI_BOOT naming what is missing.
  */
 export async function reconcileEfiBoot(disks: string[], how: 'first' | 'keep', run: ToolRunner): Promise<EfiOutcome> {
-  const found = await findLoader(disks, run);
+  const found = await findEspLoader(disks, run);
   const { esp, loader } = found;
   const read = async (): Promise<BootState> => parseEfibootmgr(checkTool(await run('efibootmgr', ['-v']), 'efibootmgr -v', 'ERR_EFI_BOOT').stdout);
   const before = await read();
@@ -49,8 +49,8 @@ export async function reconcileEfiBoot(disks: string[], how: 'first' | 'keep', r
   return { esp, loader, entry: entry.num, action, bootOrder: after.order, stale };
 }
 
-// The first ESP on the target disks that holds a loader.
-async function findLoader(disks: string[], run: ToolRunner): Promise<{ esp: EspPartition; loader: LoaderChoice }> {
+// The first ESP on the target disks that holds a loader, and that loader.
+export async function findEspLoader(disks: string[], run: ToolRunner): Promise<{ esp: EspPartition; loader: LoaderChoice }> {
   const seen: string[] = [];
   for (const disk of disks) {
     for (const esp of await readEsps(disk, run)) {

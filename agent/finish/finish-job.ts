@@ -1,8 +1,10 @@
-import type { FinishReport, FinishStep, JobState, Plan } from '../protocol/index.js';
+import { join } from 'node:path';
+import type { FinishReport, FinishStep, JobState, Plan, RescueNetwork } from '../protocol/index.js';
 import { FinishParams, isTerminal, toWireError } from '../protocol/index.js';
 import type { ToolRunner } from '../fidelity/index.js';
+import { landNetwork, type LandingDeps } from '../landing/index.js';
 import { readBackups } from './backup-store.js';
-import { reconcileEfiBoot } from './efi-reconcile.js';
+import { biosBootStep, uefiBootStep } from './boot-step.js';
 
 // The install job as finish sees it.
 export interface FinishableJob {
@@ -26,12 +28,20 @@ export interface FinishDeps {
   reboot: () => void;
   // Boots the installed disks once in a VM and waits for `banner` on a serial port.
   bootCheck?: (job: FinishableJob, banner: string, timeoutMs: number) => Promise<{ ok: boolean; message: string }>;
+  // The rescue system's live network (the truth about the server's NIC).
+  rescueNetwork?: () => Promise<RescueNetwork>;
+  // Opening the installed root (mount, modprobe, /proc/filesystems); without it the root is not opened.
+  landing?: Omit<LandingDeps, 'run' | 'mountDir'>;
+  // Reads a disk's bytes (the BIOS boot sectors); default: the file itself.
+  readDisk?: (disk: string, offset: number, length: number) => Promise<Buffer>;
 }
 
 /**
  * The move to metal (docs/fidelity.md): stop the VM, check the devices are back, check the partition
- * backups exist, reconcile the UEFI boot entry on the server's firmware, optionally boot-check, and only
- * when nothing failed and it was asked for, reboot. Each step reports; a failed step never throws.
+ * backups exist, open the installed root and write its network for the server's NIC (by MAC, from the
+ * rescue system's live configuration), make the firmware start it (UEFI: per the boot-entry policy; BIOS:
+ * boot code checked on every disk), optionally boot-check, and only when nothing failed and it was asked
+ * for, reboot. Each step reports; a failed step never throws.
  */
 export async function finishJob(job: FinishableJob, input: FinishParams, deps: FinishDeps): Promise<FinishReport> {
   const p = FinishParams.parse(input);
@@ -60,21 +70,38 @@ export async function finishJob(job: FinishableJob, input: FinishParams, deps: F
   if (backups.length > 0) add('backup', 'ok', `partition tables of ${backups.map((b) => b.disk).join(', ')} were saved before the install (job.backup)`);
   else add('backup', 'warn', 'no partition table backup was saved for this job');
 
+  if (failed()) {
+    add('root', 'skipped', 'not opening the installed system: an earlier step failed');
+    add('network', 'skipped', 'not configured: an earlier step failed');
+  } else if (!deps.landing) {
+    add('root', p.network === 'keep' ? 'skipped' : 'fail', 'this agent cannot open installed systems (no landing tools)');
+    add('network', 'skipped', 'not configured: the installed root was not opened');
+  } else {
+    let rescue: RescueNetwork | undefined;
+    let rescueProblem: string | undefined;
+    if (!deps.rescueNetwork) rescueProblem = 'this agent does not read the rescue network';
+    else rescue = await deps.rescueNetwork().catch((err: unknown) => void (rescueProblem = toWireError(err).message));
+    const r = await landNetwork(
+      { job: job.id, disks: disks.paths, mode: p.network, ...(rescue ? { rescue } : {}), ...(rescueProblem ? { rescueProblem } : {}) },
+      { ...deps.landing, run: deps.run, mountDir: join(job.dir, 'landing-root') },
+    );
+    add('root', r.root.status, r.root.message, r.root.detail);
+    add('network', r.network.status, r.network.message, r.network.detail);
+  }
+
   const fw = await deps.hostFirmware();
-  if (p.efi === 'skip') add('efi', 'skipped', 'UEFI reconciliation skipped on request');
-  else if (fw === 'bios') add('efi', 'skipped', 'the server boots in BIOS mode: it starts the disk\'s boot code; keep the disk in the BIOS boot order');
-  else if (failed()) add('efi', 'skipped', 'not touching the firmware: an earlier step failed');
-  else {
-    try {
-      const r = await reconcileEfiBoot(disks.paths, p.bootOrder, deps.run);
-      const msg = `Boot${r.entry} "${r.loader.label}" ${r.action} for ${r.loader.path} on ${r.esp.node} (${r.loader.why}); BootOrder ${r.bootOrder.join(',')}`;
-      add('efi', r.stale.length ? 'warn' : 'ok', r.stale.length ? `${msg}; older entries with the same label: ${r.stale.join(', ')}` : msg, {
-        entry: r.entry, action: r.action, loader: r.loader.path, esp: r.esp.node, partuuid: r.esp.partuuid, bootOrder: r.bootOrder, stale: r.stale,
-      });
-    } catch (err) {
-      const w = toWireError(err);
-      add('efi', 'fail', w.message, { code: w.code });
+  const policy = p.efi === 'skip' ? 'none' : p.bootEntry;
+  if (fw === 'bios') {
+    add('efi', 'skipped', 'the server boots in BIOS mode: no UEFI entry; keep the disk first in the BIOS boot order');
+    if (failed()) add('bios', 'skipped', 'boot sectors not checked: an earlier step failed');
+    else {
+      const r = await biosBootStep(disks.paths, deps.run, deps.readDisk);
+      add('bios', r.status, r.message, r.detail);
     }
+  } else if (failed()) add('efi', 'skipped', 'not touching the firmware: an earlier step failed');
+  else {
+    const r = await uefiBootStep({ disks: disks.paths, policy, bootOrder: p.bootOrder, workDir: join(job.dir, 'esp-copy') }, deps.run);
+    add('efi', r.status, r.message, r.detail);
   }
 
   if (!p.banner) add('check', 'skipped', 'no first-boot check asked for (--check-banner, or --check-tcp on the controller)');

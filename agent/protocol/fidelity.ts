@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BOOT_ENTRY_POLICIES, NETWORK_MODES, PlanLanding } from './landing.js';
 
 // Hardware fidelity and the move to metal on the wire (docs/fidelity.md): request options, the plan's
 // fidelity report, answer media, boot-menu keystrokes, partition-table backups and the finish report.
@@ -87,6 +88,8 @@ export const PlanFidelity = z.object({
   // One line per aspect: identity, firmware, cpu, tpm, nic -> same | differs | absent, for the summary table.
   summary: z.record(level),
   differences: z.array(z.string()),
+  // What `finish` will do with the installed system's network by default, from the rescue system's live network.
+  landing: PlanLanding.optional(),
 });
 export type PlanFidelity = z.infer<typeof PlanFidelity>;
 
@@ -110,7 +113,7 @@ export type PartitionBackup = z.infer<typeof PartitionBackup>;
 
 // One step of `finish` and how it went.
 export const FinishStep = z.object({
-  step: z.enum(['vm', 'devices', 'backup', 'efi', 'check', 'reboot']),
+  step: z.enum(['vm', 'devices', 'backup', 'root', 'network', 'efi', 'bios', 'check', 'reboot']),
   status: z.enum(['ok', 'warn', 'fail', 'skipped']),
   message: z.string(),
   detail: z.record(z.unknown()).optional(),
@@ -122,7 +125,12 @@ export const FinishParams = z
   .object({
     job: z.string().min(1).max(64),
     reboot: z.boolean().default(false), // never by default
-    efi: z.enum(['auto', 'skip']).default('auto'),
+    efi: z.enum(['auto', 'skip']).default('auto'), // 'skip' is bootEntry 'none' (kept for older controllers)
+    // UEFI servers: an NVRAM entry (efibootmgr), the removable-media path \EFI\BOOT\BOOTX64.EFI, or nothing.
+    bootEntry: z.enum(BOOT_ENTRY_POLICIES).default('nvram'),
+    // The installed system's network: the rescue system's live configuration matched by MAC (default), DHCP
+    // on the NIC matched by MAC, or untouched.
+    network: z.enum(NETWORK_MODES).default('rescue'),
     // 'first': the installed system's entry first in BootOrder; 'keep': added last (PXE-first providers).
     bootOrder: z.enum(['first', 'keep']).default('first'),
     // Boot the installed disks once in a VM (no CD) and wait for this text on a serial port.

@@ -21,5 +21,6 @@ export function renderFidelity(p: Plan): string[] {
   if (f.answer) out.push(`answer medium: ${f.answer.kind}, label ${f.answer.label}, ${f.answer.format}, ${f.answer.files} file(s), ${f.answer.bytes} bytes`);
   if (f.keys) out.push(`boot-menu keystrokes: ${f.keys.steps} step(s), ${(f.keys.waitMs / 1000).toFixed(1)} s of waits`);
   for (const d of f.differences) out.push(`differs: ${d}`);
+  if (f.landing) out.push(`after the install: ${f.landing.reason}`);
   return out;
 }

@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestIso, type TestIso } from '../../../build/test-iso/index.js';
-import { generateControllerKeys } from '../../../controller/auth/index.js';
 import { runCli } from '../../../controller/cli/main.js';
-import { startLocalAgent, type LocalAgent } from '../../../controller/demo/local-agent.js';
+import type { LocalAgent } from '../../../controller/demo/local-agent.js';
 import { createLoopDisk, type LoopDisk } from '../../../controller/demo/loop-disk.js';
 import type { FinishReport, Plan } from '../../../agent/protocol/index.js';
 import { captureOutput } from '../../support/capture.js';
-import { requireBundle } from '../../support/paths.js';
+import { startTestAgent } from '../../support/test-agent.js';
 
 function serve(file: string): Promise<{ url: string; close(): void }> {
   const server: Server = createServer((_req, res) => createReadStream(file).pipe(res));
@@ -35,9 +34,8 @@ describe('xepa finish', () => {
   beforeAll(async () => {
     iso = await ensureTestIso({});
     keyDir = join(work, 'ctl');
-    const keys = await generateControllerKeys(keyDir);
     disk = await createLoopDisk(join(work, 'disk.img'), 64);
-    agent = await startLocalAgent({ bundle: requireBundle(), stateDir: join(work, 'agent'), trustedKeyFile: keys.publicKeyPath, extraArgs: ['--accel', 'tcg', '--allow-local-iso-urls'] }); // its ISO server is on loopback
+    agent = await startTestAgent(work, keyDir); // its ISO server is on loopback
   });
   afterAll(async () => {
     await agent?.stop();
@@ -61,7 +59,7 @@ describe('xepa finish', () => {
     expect(human.out).toMatch(/differs: /);
   });
 
-  it('installs, then finishes: VM ended, disk back, backup saved here, installed system boot-checked, no UEFI entry on a BIOS host, no reboot', async () => {
+  it('installs, then finishes: VM ended, disk back, backup saved here, a non-Linux system reported, BIOS boot code checked, installed system boot-checked, no reboot', async () => {
     const server = await serve(iso.iso);
     try {
       const r = await cli(['install', agent.url, '--iso-url', server.url, '--sha256', iso.sha256, '--disk', disk.device, '--memory', '512', '--yes']);
@@ -71,9 +69,17 @@ describe('xepa finish', () => {
       server.close();
     }
     job = (JSON.parse((await cli(['jobs', agent.url, '--json'])).out) as { id: string }[])[0]!.id;
-    const f = await cli(['finish', agent.url, job, '--check-banner', iso.marker, '--banner-timeout', '150', '--json']);
+    // The test installer's system is a hybrid ISO image, not a Linux root finish can configure: by default
+    // (--network rescue) finish says so and moves nothing; --network keep moves it with the network untouched.
+    const refused = await cli(['finish', agent.url, job, '--json']);
+    const r0 = JSON.parse(refused.out) as FinishReport;
+    expect(refused.code).toBe(1);
+    expect(r0.steps.find((s) => s.step === 'root')).toMatchObject({ status: 'fail' });
+    expect(r0.steps.find((s) => s.step === 'root')!.message).toMatch(/no installed Linux root on .*found .* iso9660.*--network keep/);
+    const f = await cli(['finish', agent.url, job, '--network', 'keep', '--check-banner', iso.marker, '--banner-timeout', '150', '--json']);
     const report = JSON.parse(f.out) as FinishReport;
-    expect(Object.fromEntries(report.steps.map((s) => [s.step, s.status])), JSON.stringify(report.steps)).toEqual({ vm: 'ok', devices: 'ok', backup: 'ok', efi: 'skipped', check: 'ok', reboot: 'skipped' });
+    expect(Object.fromEntries(report.steps.map((s) => [s.step, s.status])), JSON.stringify(report.steps)).toEqual({ vm: 'ok', devices: 'ok', backup: 'ok', root: 'warn', network: 'skipped', efi: 'skipped', bios: 'ok', check: 'ok', reboot: 'skipped' });
+    expect(report.steps.find((s) => s.step === 'bios')!.message).toMatch(/GRUB boot code, core image at sector \d+ inside/);
     expect(report).toMatchObject({ ok: true, rebooting: false });
     expect(report.steps.find((s) => s.step === 'check')!.message).toContain(iso.marker);
     expect(f.code).toBe(0);

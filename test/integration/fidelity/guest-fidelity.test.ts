@@ -1,18 +1,16 @@
 // From inside the guest: the probe variant of the test ISO prints what the installer sees (SMBIOS, boot mode,
 // TPM, NIC MAC, labelled media) and these tests compare it with what the host (a synthetic one) and the job said.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PACKAGES, ensureDebianPackages } from '../../../build/host-deps.js';
 import { ensureTestIso, TEST_ISO_PACKAGES, type TestIso } from '../../../build/test-iso/index.js';
-import { createToolRunner, fidelityInputs } from '../../../agent/fidelity/index.js';
 import { Sysfs } from '../../../agent/host/index.js';
-import { JobManager, installSteps, makePlan } from '../../../agent/jobs/index.js';
-import { InstallRequest, type DiskInfo, type Inventory } from '../../../agent/protocol/index.js';
-import { SYNTHETIC_IDENTITY as ID, syntheticDmiTable } from '../../unit/fidelity/synthetic-dmi.js';
+import { SYNTHETIC_IDENTITY as ID } from '../../unit/fidelity/synthetic-dmi.js';
+import { fakeHostSysfs, runFileJob } from './file-job.js';
 import { readProbe } from './probe-lines.js';
 
 const log = pino({ level: 'warn' });
@@ -32,49 +30,21 @@ afterAll(async () => {
 });
 
 // A host sysfs with the synthetic server's SMBIOS table and, when asked, a TPM 2.0.
-async function fakeHost(name: string, o: { tpm: boolean; entryPoint: '_SM_' | '_SM3_' }): Promise<Sysfs> {
-  const root = join(work, name, 'sys');
-  await mkdir(join(root, 'firmware/dmi/tables'), { recursive: true });
-  await writeFile(join(root, 'firmware/dmi/tables/DMI'), syntheticDmiTable());
-  await writeFile(join(root, 'firmware/dmi/tables/smbios_entry_point'), Buffer.from(`${o.entryPoint}\0\0\0\0`, 'latin1'));
-  if (o.tpm) {
-    await mkdir(join(root, 'class/tpm/tpm0'), { recursive: true });
-    await writeFile(join(root, 'class/tpm/tpm0/tpm_version_major'), '2\n');
-  }
-  return new Sysfs(root);
-}
+const fakeHost = (name: string, o: { tpm: boolean; entryPoint: '_SM_' | '_SM3_' }): Promise<Sysfs> => fakeHostSysfs(join(work, name, 'sys'), o);
 
 // Runs one install job of the probe ISO onto a disk image, the way the agent does (real QEMU, TCG).
 async function runJob(name: string, firmware: 'bios' | 'uefi', sysfs: Sysfs) {
-  const dir = join(work, name);
-  const diskPath = join(dir, 'disk.img');
-  await writeFile(diskPath, '');
-  await truncate(diskPath, 64 * 1024 * 1024);
-  const disk: DiskInfo = { name: 'vda', path: diskPath, sizeBytes: 64 * 1024 * 1024, serial: `XEPA-${name}`, removable: false, readOnly: false, inUse: [] };
-  const inventory: Inventory = {
-    hostname: 'srv', cpu: { model: 'Intel Xeon Gold 6338', vendor: 'Intel', cores: 32, threads: 64, virtualization: true, hypervisor: false },
-    memory: { totalBytes: 8 * 2 ** 30, availableBytes: 6 * 2 ** 30 }, firmware: { mode: firmware, secureBoot: false },
-    kvm: { device: false, reason: 'test' }, iommu: { enabled: false, groups: 0 }, disks: [disk],
-    nics: [{ name: 'eno1', mac: SERVER_MAC, linkUp: true, addresses: [], defaultRoute: true, virtual: false }], pci: [],
-  };
-  const req = InstallRequest.parse({
-    iso: { url: 'http://127.0.0.1/unused.iso', sha256: iso.sha256 },
-    disks: [{ serial: disk.serial }],
-    vm: { accel: 'tcg', memoryMiB: 768, cpus: 1 },
-    answer: { kind: 'cloud-init', files: [{ path: 'user-data', content: USER_DATA }] },
-    keys: [{ waitMs: 100 }, { keys: ['shift'] }],
+  const { job, plan, serialLog } = await runFileJob({
+    dir: join(work, name), name, sysfs, log,
+    iso: { path: iso.iso, sha256: iso.sha256, size: iso.size },
+    server: { firmware, mac: SERVER_MAC, cpu: { model: 'Intel Xeon Gold 6338', cores: 32, threads: 64 } },
+    request: {
+      vm: { accel: 'tcg', memoryMiB: 768, cpus: 1 },
+      answer: { kind: 'cloud-init', files: [{ path: 'user-data', content: USER_DATA }] },
+      keys: [{ waitMs: 100 }, { keys: ['shift'] }],
+    },
   });
-  const plan = makePlan(req, { inventory, accel: { accel: 'tcg', reason: 'test' }, resolveDisks: () => [disk], fidelity: await fidelityInputs({ sysfs })(req, 'tcg') });
-  // The agent's own steps, but the ISO is the cached probe ISO and the disk a file (nothing to claim).
-  const steps = installSteps({
-    log, isoDir: join(dir, 'isos'), listDisks: async () => [disk], sysfs, run: createToolRunner(),
-    fetch: async () => ({ path: iso.iso, sha256: iso.sha256, size: iso.size, reused: true }),
-    claim: async () => ({ release: async () => undefined }),
-  });
-  const jobs = new JobManager(join(dir, 'jobs'), { log, now: () => new Date(), steps });
-  const job = jobs.create(req, plan);
-  await job.done;
-  const probe = await readProbe(join(dir, 'jobs', job.id, 'serial0.log'));
+  const probe = await readProbe(serialLog);
   return { job, plan, probe, messages: job.events.events.map((e) => e.message) };
 }
 

@@ -104,3 +104,21 @@ describe('the fidelity part of a plan', () => {
     expect(p.fidelity).toBeUndefined();
   });
 });
+
+describe('the landing in the plan', () => {
+  const rescue = { iface: 'eno1', mac: 'b4:96:91:00:00:01', ipv4: [{ address: '203.0.113.7', prefix: 32 }], gateway4: { address: '203.0.113.1', onLink: true }, ipv6: [], dns: ['192.0.2.53'], search: [], notes: [] };
+  it('says finish will carry the rescue system\'s live network into the installed system by default, and why', () => {
+    const p = plan(req(), facts({ landing: { rescue } }));
+    expect(p.fidelity!.landing).toMatchObject({ network: 'rescue', rescue });
+    expect(p.fidelity!.landing!.reason).toMatch(/^finish \(--network rescue, the default\) writes eno1 b4:96:91:00:00:01: 203\.0\.113\.7\/32 via 203\.0\.113\.1 \(on-link\).* matched by MAC, so the server answers where it answers now; finish --network dhcp or keep instead$/);
+    expect(p.warnings.some((w) => /finish/.test(w))).toBe(false);
+  });
+
+  it('warns when the rescue network cannot be read or stands on a bond', () => {
+    const unread = plan(req(), facts({ landing: { problem: 'the rescue system has no default route' } }));
+    expect(unread.fidelity!.landing).toMatchObject({ network: 'rescue', problem: 'the rescue system has no default route' });
+    expect(unread.warnings).toContain('finish cannot carry the rescue network into the installed system: the rescue system has no default route (finish --network dhcp or keep)');
+    const bond = plan(req(), facts({ landing: { rescue: { ...rescue, iface: 'bond0', kind: 'bond' } } }));
+    expect(bond.warnings).toContain('the rescue system reaches the network through bond0, a bond: finish --network rescue writes plain-NIC configurations only');
+  });
+});

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { entryPointKind, parseSmbiosTable, selectIdentityStructures, smbiosString, writeSmbiosFiles } from '../../../agent/fidelity/index.js';
-import { isXepaError } from '../../../agent/protocol/index.js';
 import { SYNTHETIC_IDENTITY, syntheticDmiTable } from './synthetic-dmi.js';
+import { codeOf } from '../../support/error-code.js';
 
 describe('SMBIOS tables', () => {
   it('splits a table into its structures and stops at end-of-table', () => {
@@ -26,13 +26,7 @@ describe('SMBIOS tables', () => {
 
   it('refuses a table cut in the middle of a structure', () => {
     const table = syntheticDmiTable();
-    let err: unknown;
-    try {
-      parseSmbiosTable(table.subarray(0, 30));
-    } catch (e) {
-      err = e;
-    }
-    expect(isXepaError(err, 'ERR_BAD_REQUEST')).toBe(true);
+    expect(codeOf(() => parseSmbiosTable(table.subarray(0, 30)))).toBe('ERR_BAD_REQUEST');
   });
 
   it('tells a 64-bit SMBIOS 3 entry point from a 32-bit one', () => {

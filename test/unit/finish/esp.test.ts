@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chooseLoader, findEsps } from '../../../agent/finish/index.js';
-import { isXepaError } from '../../../agent/protocol/index.js';
+import { codeOf } from '../../support/error-code.js';
 
 // Captured from sfdisk 2.38 (Debian 12) on a GPT image with an ESP and a Linux partition.
 const SFDISK = readFileSync(new URL('./fixtures/sfdisk-gpt-esp.json', import.meta.url), 'utf8');
@@ -37,12 +37,6 @@ describe('the loader finish registers', () => {
   });
 
   it('refuses an ESP without any x86-64 loader', () => {
-    let err: unknown;
-    try {
-      chooseLoader(['\\EFI\\debian\\grub.cfg']);
-    } catch (e) {
-      err = e;
-    }
-    expect(isXepaError(err, 'ERR_EFI_BOOT')).toBe(true);
+    expect(codeOf(() => chooseLoader(['\\EFI\\debian\\grub.cfg']))).toBe('ERR_EFI_BOOT');
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { finishParamsOf, renderFinishReport } from '../../../controller/cli/commands/finish.js';
-import { checkFirstBoot } from '../../../controller/cli/commands/finish-check.js';
+import { checkFirstBoot, firstBootTarget } from '../../../controller/cli/commands/finish-check.js';
 import { applyFidelityOptions } from '../../../controller/cli/fidelity-options.js';
 import { InstallRequest } from '../../../agent/protocol/index.js';
 import { codeOf } from '../../support/error-code.js';
@@ -26,7 +26,29 @@ describe('xepa finish options', () => {
 
   it('refuses a TCP check without a reboot, and unknown values', () => {
     expect(codeOf(() => finishParamsOf('j', { 'check-tcp': '22' }))).toBe('ERR_BAD_REQUEST');
+    expect(codeOf(() => finishParamsOf('j', { 'check-port': '22' }))).toBe('ERR_BAD_REQUEST');
     expect(codeOf(() => finishParamsOf('j', { efi: 'maybe' }))).toBe('ERR_BAD_REQUEST');
+    expect(codeOf(() => finishParamsOf('j', { network: 'static' }))).toBe('ERR_BAD_REQUEST');
+    expect(codeOf(() => finishParamsOf('j', { 'boot-entry': 'pxe' }))).toBe('ERR_BAD_REQUEST');
+  });
+
+  it('passes the network mode and the boot-entry policy to the agent', () => {
+    expect(finishParamsOf('j', { network: 'dhcp', 'boot-entry': 'fallback' })).toEqual({ job: 'j', reboot: false, network: 'dhcp', bootEntry: 'fallback' });
+  });
+
+  it('checks the server\'s own address on port 22 for an SSH banner by default, or what it is told', () => {
+    const report = { job: 'j', ok: true, rebooting: true, steps: [{ step: 'network' as const, status: 'ok' as const, message: '', detail: { rescue: { iface: 'eth0', mac: 'a0:36:9f:12:34:56', ipv4: [{ address: '203.0.113.10', prefix: 32 }], ipv6: [], dns: [], search: [], notes: [] } } }] };
+    expect(firstBootTarget(report, { agentHost: '203.0.113.10' })).toEqual({ host: '203.0.113.10', port: 22, banner: 'SSH-', why: 'the server\'s own address, as the rescue system had it' });
+    expect(firstBootTarget(report, { agentHost: '127.0.0.1', port: 2222 })).toMatchObject({ host: '127.0.0.1', port: 2222, why: expect.stringMatching(/the rescue system itself had 203\.0\.113\.10/) });
+    expect(firstBootTarget(report, { agentHost: '127.0.0.1', host: '203.0.113.10', banner: 'SSH-2.0' })).toEqual({ host: '203.0.113.10', port: 22, banner: 'SSH-2.0', why: '--check-host' });
+  });
+
+  it('lists every file changed in the installed system with its digests', () => {
+    const text = renderFinishReport({ job: 'j', ok: true, rebooting: false, steps: [{ step: 'network', status: 'ok', message: 'ifupdown', detail: { changes: [
+      { path: '/etc/network/interfaces.d/xepa-metal', action: 'created', mode: '0644', bytes: 300, sha256: 'a'.repeat(64), why: 'ifupdown: "metal0" configured' },
+      { path: '/etc/resolv.conf', action: 'replaced', mode: '0644', bytes: 40, sha256: 'b'.repeat(64), previousSha256: 'c'.repeat(64), why: 'resolvers' },
+    ] } }] });
+    expect(text).toContain(`changed in the installed system:\n  created   /etc/network/interfaces.d/xepa-metal (0644, 300 bytes, sha256 ${'a'.repeat(64)}): ifupdown: "metal0" configured\n  replaced  /etc/resolv.conf (0644, 40 bytes, sha256 ${'b'.repeat(64)}, was ${'c'.repeat(64)}): resolvers`);
   });
 
   it('renders one line per step with its result', () => {
@@ -58,7 +80,8 @@ describe('the first-boot TCP check', () => {
     const ssh = await listen((s) => s.end('SSH-2.0-OpenSSH_9.2p1 Debian\r\n'));
     try {
       const r = await checkFirstBoot({ host: '127.0.0.1', agentPort: await closedPort(), port: ssh.port, banner: 'SSH-2.0', timeoutMs: 20_000 }, { sleep: async () => undefined });
-      expect(r).toEqual({ ok: true, message: `127.0.0.1:${ssh.port} answers with "SSH-2.0-OpenSSH_9.2p1 Debian": the installed system is up` });
+      expect(r).toMatchObject({ ok: true, seen: { firstLine: 'SSH-2.0-OpenSSH_9.2p1 Debian' } });
+      expect(r.message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${ssh.port} answers with "SSH-2\\.0-OpenSSH_9\\.2p1 Debian" \\d+ s after finish \\(the agent was gone after \\d+ s\\): the installed system is up$`));
     } finally {
       ssh.server.close();
     }

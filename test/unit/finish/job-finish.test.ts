@@ -59,13 +59,19 @@ function runtime() {
   return { rt, calls, running, spec: () => spec };
 }
 
+// An install job with fidelity, run until its VM runs, then stopped for finish and ended.
+async function finishedJob() {
+  const r = runtime();
+  const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(r.rt)).create(request, plan);
+  await r.running;
+  job.stopForFinish();
+  await job.done;
+  return { r, job };
+}
+
 describe('the install job with fidelity', () => {
   it('saves partition tables before claiming the disks, boots with the fidelity parts, and releases them after', async () => {
-    const r = runtime();
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(r.rt)).create(request, plan);
-    await r.running;
-    job.stopForFinish();
-    await job.done;
+    const { r, job } = await finishedJob();
     expect(r.calls.slice(0, 4)).toEqual(['backup', 'claim', 'prepare-fidelity', 'start']);
     expect(r.calls).toContain('release-fidelity');
     expect(r.spec()).toMatchObject({ cpuModel: 'max', nics: [{ model: 'e1000e', mac: 'b4:96:91:00:00:01' }] });
@@ -74,11 +80,7 @@ describe('the install job with fidelity', () => {
   });
 
   it('ends done, not cancelled, when finish stops the VM', async () => {
-    const r = runtime();
-    const job = new JobManager(mkdtempSync(join(tmpdir(), 'xepa-jobs-')), jobEnv(r.rt)).create(request, plan);
-    await r.running;
-    job.stopForFinish();
-    await job.done;
+    const { job } = await finishedJob();
     expect(job.state).toBe('done');
     expect(job.events.events.at(-1)?.message).toBe('VM stopped by finish');
     expect(job.summary().error).toBeUndefined();

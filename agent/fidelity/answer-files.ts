@@ -9,8 +9,9 @@ export const ANSWER_CONVENTIONS: Record<AnswerMediumParsed['kind'], { label: str
   autounattend: { label: 'AUTOUNATTEND', required: ['autounattend.xml'], hint: 'Windows Setup' },
   // Anaconda loads ks.cfg from a volume labelled OEMDRV without any boot option.
   kickstart: { label: 'OEMDRV', required: ['ks.cfg'], hint: 'Anaconda OEMDRV' },
-  // debian-installer needs a boot option pointing at it (a keystroke script): file=/media/preseed.cfg.
-  preseed: { label: 'PRESEED', required: ['preseed.cfg'], hint: 'debian-installer (boot option file=...)' },
+  // debian-installer reads no second medium by itself (its netboot flavour cannot read a CD at all): a key script
+  // types the boot option auto=true priority=critical url=http://10.0.2.100/preseed.cfg (docs/answer-files.md).
+  preseed: { label: 'PRESEED', required: ['preseed.cfg'], hint: 'debian-installer: boot option url=http://10.0.2.100/preseed.cfg' },
   // proxmox-auto-install-assistant ISOs prepared with --fetch-from partition look for this label.
   proxmox: { label: 'PROXMOX-AIS', required: ['answer.toml'], hint: 'Proxmox automated installation' },
   custom: { label: 'XEPA-ANSWER', required: [], hint: 'files as given' },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { XepaError, isENOENT } from './protocol/index.js';
+import { ENROL_TOKEN, XepaError, isENOENT } from './protocol/index.js';
 
 // The agent's configuration file (JSON); command-line flags override it.
 export const AgentConfig = z
@@ -27,6 +27,9 @@ export const AgentConfig = z
     // ISO URLs to loopback/link-local addresses (the rescue host itself, metadata services) are refused unless
     // this is true — a lab or demo serving ISOs on 127.0.0.1 (docs/reliability.md, attack classes).
     allowLocalIsoUrls: z.boolean().default(false),
+    // Rescue-boot enrolment (agent/enrol): report this agent's fingerprint once to the controller that built the
+    // apkovl, with the one-time token it put there (docs/injection.md, "Netboot").
+    enrol: z.object({ url: z.string().url().max(500), token: z.string().regex(ENROL_TOKEN, 'enrol.token: 43 characters of base64url') }).strict().optional(),
   })
   .strict();
 export type AgentConfig = z.output<typeof AgentConfig>;

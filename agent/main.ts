@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createAgentLog } from './agent-log.js';
 import { checkStateDir, startAgentServer, ensureTlsIdentity } from './api/index.js';
+import { enrolAtBoot } from './enrol/index.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { createConsoleRoutes, jobConsoleTargets } from './console/index.js';
 import { Procfs, Sysfs, listDisks, readInventory, resolveDisks } from './host/index.js';
@@ -106,10 +107,18 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
   // The route table (paths and scopes) is part of this line: operators see what is served, the frame fuzz reads it.
   log.info({ agentId, port: server.port, host: config.listen.host, fingerprint: identity.fingerprint, version: VERSION, routes: server.routes() }, 'agent listening');
 
+  // A rescue system booted from the controller's apkovl reports itself (never blocks the start; stops at stop).
+  const enrolment = new AbortController();
+  if (config.enrol) {
+    const request = { token: config.enrol.token, agentId, fingerprint: identity.fingerprint, port: server.port, version: VERSION };
+    void enrolAtBoot({ url: config.enrol.url, request, stateDir: config.stateDir, log, signal: enrolment.signal }).catch((err: unknown) => log.error({ err }, 'enrolment failed'));
+  }
+
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    enrolment.abort();
     log.info({ signal }, 'stopping: cancelling jobs and restoring devices');
     await jobs.shutdown();
     await consoles.close();

@@ -40,6 +40,10 @@ export async function listDiskParts(disks: string[], deps: PartsDeps): Promise<D
       out.push({ disk, ...((await isBlock(disk)) ? { node: disk } : {}), name: disk, number: 0, offsetBytes: 0, sizeBytes: size, fs: await probeFs(reader, size) });
       continue;
     }
+    // A hybrid ISO image (installer media written to the disk) carries a partition table beside its ISO 9660
+    // volume at the disk's start: name the whole disk too, so the report says what is really there.
+    const whole = await reader(0x8001, 5);
+    if (whole.toString('latin1') === 'CD001') out.push({ disk, name: `${disk} (whole disk)`, number: 0, offsetBytes: 0, sizeBytes: await (deps.diskSize ?? fileSize)(disk), fs: 'iso9660' });
     const sector = t.sectorsize ?? 512;
     for (const p of t.partitions) {
       const offsetBytes = p.start * sector;

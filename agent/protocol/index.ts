@@ -15,3 +15,4 @@ export * from './redact-url.js';
 export * from './health.js';
 export * from './version.js';
 export { formatSeconds } from './duration.js';
+export * from './enrolment.js';

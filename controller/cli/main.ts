@@ -7,6 +7,7 @@ import { screenshotCommand } from './commands/screenshot.js';
 import { serialCommand } from './commands/serial.js';
 import { depsCommand } from './commands/deps.js';
 import { injectCommand } from './commands/inject.js';
+import { rescueCommand } from './commands/rescue.js';
 import { finishCommand } from './commands/finish.js';
 import { installCommand } from './commands/install.js';
 import { inventoryCommand, planCommand } from './commands/inventory.js';
@@ -31,6 +32,7 @@ usage: xepa VERB [options]   (xepa VERB --help for a verb's options)
   finish HOST JOB            move to metal: VM stopped, disks checked, UEFI entry, backups; --reboot
   inject ssh://root@HOST     install or upgrade the agent on a rescue system over SSH and pin its fingerprint
   agents                     the agents this controller knows, probed now (up, unreachable, wrong certificate)
+  rescue add HOST            register a server for a rescue boot (iPXE + apkovl from xepa serve, one-time enrolment)
   serve --agent HOST         the web console (noVNC, serial, job progress, power/media) with one-time login links
   vendor list|update|...     Vendor Services: OS catalog, verified store, updater, rollback (xepa vendor --help)
   console HOST               the installer's screen: web console link, or --vnc-port PORT for a native VNC viewer
@@ -53,6 +55,7 @@ const VERBS: Record<string, (argv: string[], o: Output) => Promise<number>> = {
   finish: finishCommand,
   inject: injectCommand,
   agents: agentsCommand,
+  rescue: rescueCommand,
   serve: serveCommand,
   vendor: vendorCommand,
   console: consoleCommand,

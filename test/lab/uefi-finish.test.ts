@@ -88,7 +88,9 @@ describe('the lab server on UEFI: install, finish, first boot from its NVMe', ()
     // finish: the boot entry on the server's own firmware (efibootmgr against OVMF's NVRAM inside the outer VM).
     const before = (await lab.vm.shell.check('efibootmgr -v', 30_000)).trim();
     const t1 = Date.now();
-    const fin = await lab.cli('finish', run.job, '--json');
+    // The test installer's system is a hybrid ISO image, not a Linux root: --network keep moves it with its
+    // network untouched (the default, --network rescue, refuses it; integration/fidelity/finish-cli proves that).
+    const fin = await lab.cli('finish', run.job, '--network', 'keep', '--json');
     lab.report(`finish took ${((Date.now() - t1) / 1000).toFixed(1)} s (exit ${fin.code}): ${fin.out.trim()} ${fin.err.trim()}`);
     expect(fin.code, fin.err).toBe(0);
     const report = FinishReport.parse(JSON.parse(fin.out.trim().split('\n').at(-1)!));

@@ -7,11 +7,13 @@ import pino, { type Logger } from 'pino';
 import { XepaError } from '../../../agent/protocol/index.js';
 import { defaultControllerDir, loadControllerKey } from '../../auth/index.js';
 import { registryPath } from '../../registry/index.js';
+import { createRescueMount, rescuePath } from '../../rescue/index.js';
 import { startVendorMount } from '../../vendor/index.js';
 import { startWebConsoleMount, mintLoginLink } from '../../web/index.js';
 import { parse } from '../args.js';
 import { line, type Output } from '../output.js';
 import { resolvePin } from '../session.js';
+import { findAgentBundle } from './inject.js';
 
 /** One thing `xepa serve` hosts on the shared HTTP(S) server; handlers say true when they took the request. */
 export interface ServeMount {
@@ -90,13 +92,33 @@ export async function startServe(o: { host: string; port: number; tls?: { cert: 
   };
 }
 
+// The rescue-boot endpoints (/vendor/v1/rescue/: per-host iPXE script and apkovl, enrolment), mounted with Vendor
+// Services; they need the controller's key (its public half goes into every apkovl).
+async function rescueMount(keyDir: string, publicUrl: string, log: Logger): Promise<ServeMount> {
+  const key = await loadControllerKey(keyDir).catch(() => undefined);
+  if (!key) {
+    log.info({ keyDir }, 'rescue boot not served: no controller key here (xepa keygen)');
+    return { name: 'rescue' };
+  }
+  log.info({ hosts: rescuePath(keyDir) }, 'rescue boot served at /vendor/v1/rescue/');
+  return createRescueMount({
+    rescueFile: rescuePath(keyDir),
+    registryFile: registryPath(keyDir),
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    controllerPublicKey: key.publicKeyBase64,
+    agentBundle: () => readFile(findAgentBundle(undefined)),
+    log,
+  });
+}
+
 export const SERVE_USAGE = `usage: xepa serve [--listen 127.0.0.1:8080] [--tls-cert FILE --tls-key FILE] [--public-url URL]
                   [--agent HOST --fingerprint FP] [--print-login [--view-only]] [--key-dir DIR]
        xepa serve login [--url URL] [--view-only] [--ttl SECONDS] [--key-dir DIR]
 Hosts the web console of one agent (--agent): noVNC screen, serial log, job progress, power and media buttons.
 Browsers log in with a one-time link (--print-login, or "xepa serve login" for a running console) and then hold
 only a session cookie; the console proxies to the agent with short-lived tokens. Plain HTTP on loopback only.
-Vendor Services (/vendor/v1/: catalog, release files, iPXE scripts; docs/vendor-services.md) are mounted when
+Vendor Services (/vendor/v1/: catalog, release files, iPXE scripts; docs/vendor-services.md) and the rescue boot of
+hosts registered with "xepa rescue add" (/vendor/v1/rescue/; docs/injection.md) are mounted when
 --store or --vendor-config is given, or when there is no --agent; serving only them, plain HTTP is allowed anywhere.`;
 
 const OPTIONS = {
@@ -138,6 +160,7 @@ export async function serveCommand(argv: string[], o: Output): Promise<number> {
   try {
     // Vendor Services (/vendor/v1/): catalog, release files, iPXE scripts, per-host configs.
     if (vendor) {
+      serve.add(await rescueMount(keyDir, values['public-url'] ?? serve.url, log));
       serve.add(await startVendorMount({ storeDir: values.store, configPath: values['vendor-config'], publicUrl: values['public-url'], log }));
       log.info({ url: `${serve.url}/vendor/v1/catalog` }, 'vendor catalog listening');
     }

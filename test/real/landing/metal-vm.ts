@@ -10,7 +10,7 @@ import { BOOTED_MARKER, REPORT_END, ROOT_UUID, SERVER_MAC, type LandingImage } f
 const run = promisify(execFile);
 
 // The provider's side of the server's link.
-export const PROVIDER = { ns: 'landing-provider', tap: 'landing-tap0', gateway: '203.0.113.1', server: '203.0.113.10', server6: '2001:db8:10::10', prefix6: '2001:db8:10::/64' };
+export const PROVIDER = { ns: 'real-landing-provider', tap: 'real-tap0', gateway: '203.0.113.1', server: '203.0.113.10', server6: '2001:db8:10::10', prefix6: '2001:db8:10::/64' };
 
 // Creates the provider namespace with its tap (idempotent: an old one is removed first).
 export async function providerNetwork(): Promise<{ dispose(): Promise<void> }> {

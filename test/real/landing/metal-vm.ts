@@ -50,7 +50,12 @@ export function metalArgs(o: { image: LandingImage; disk: string; accel: 'kvm' |
 
 // Boots the metal VM inside the provider namespace.
 export function bootMetal(o: { image: LandingImage; disk: string; accel: 'kvm' | 'tcg'; cpu?: string }): MetalVm {
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', PROVIDER.ns, 'qemu-system-x86_64', ...metalArgs(o)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return startVm(['ip', 'netns', 'exec', PROVIDER.ns, 'qemu-system-x86_64', ...metalArgs(o)]);
+}
+
+// Starts a VM (the command line given, QEMU's serial console on its stdout) and watches its console.
+export function startVm(argv: string[]): MetalVm {
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let exited: string | undefined;
   child.stdout!.setEncoding('utf8').on('data', (c: string) => void (out += c));
@@ -62,7 +67,7 @@ export function bootMetal(o: { image: LandingImage; disk: string; accel: 'kvm' |
       const m = await waitFor(() => {
         if (exited && !re.test(out)) throw new Error(`${exited} before ${re}`);
         return re.exec(out)?.[0];
-      }, { timeoutMs, intervalMs: 250, what: `${re} on the metal VM's serial console` });
+      }, { timeoutMs, intervalMs: 250, what: `${re} on the VM's serial console` });
       return m;
     },
     stop: async () => {

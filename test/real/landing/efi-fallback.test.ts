@@ -54,7 +54,7 @@ const bootFirmware = async (name: string): Promise<{ vm: MetalVm; vars: string }
   return { vm, vars: fw.varsPath };
 };
 // The firmware's boot manager lines (which option it tried, and how that went).
-const bdsLines = (text: string): string[] => text.split(/\r?\n/).map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim()).filter((l) => /^BdsDxe:/.test(l));
+const bdsLines = (text: string): string[] => (text.match(/BdsDxe: [^\r\n\x1b]*/g) ?? []).map((l) => l.trim());
 
 describe('--boot-entry fallback on firmware with an empty NVRAM', () => {
   it('the installed system does not start before finish: the firmware finds no loader on the disk', async () => {

@@ -1,11 +1,19 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type { FinishReport, RescueNetwork } from '../../../agent/protocol/index.js';
 
+// What the first-boot check saw in the end: the service answered (`connected`), or, when the time ran out, the
+// agent still answered (`agent-still-up`: the rescue system did not reboot), or the last attempt on the server's
+// port was refused (`refused`: the host is up, nothing listens yet), got no answer in time (`timed-out`: no
+// SYN-ACK, or no first line when a banner was asked for), answered with another first line (`other-service`) or
+// failed otherwise (`unreachable`, with the error code).
+export type FirstBootOutcome = 'connected' | 'agent-still-up' | 'refused' | 'timed-out' | 'other-service' | 'unreachable';
+
 // The first-boot TCP check's outcome, for the report: what was seen, and when (ms after the check began).
 export interface TcpCheckResult {
   ok: boolean;
+  outcome: FirstBootOutcome;
   message: string;
-  seen: { agentGoneAfterMs?: number; answeredAfterMs?: number; firstLine?: string; last?: string };
+  seen: { agentGoneAfterMs?: number; answeredAfterMs?: number; firstLine?: string; last?: string; attempts: number };
 }
 
 // Where the first-boot check looks: the server's own address, port 22 with an SSH banner unless told otherwise.
@@ -25,6 +33,8 @@ export interface TcpCheckDeps {
   connect?: (port: number, host: string) => Socket;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  // how long one connection attempt (and its first line) may take; 5 s
+  attemptTimeoutMs?: number;
 }
 
 /**
@@ -38,41 +48,59 @@ export async function checkFirstBoot(o: { host: string; agentPort: number; port:
   const start = now();
   const end = start + o.timeoutMs;
   const s = (ms: number): string => `${Math.round(ms / 1000)} s`;
-  const seen: TcpCheckResult['seen'] = {};
+  const seen: TcpCheckResult['seen'] = { attempts: 0 };
   while ((await probe(o.host, o.agentPort, undefined, deps)).open) {
-    if (now() > end) return { ok: false, message: `the agent on ${o.host}:${o.agentPort} still answers after ${o.timeoutMs / 1000} s: the server did not reboot`, seen };
+    if (now() > end) return { ok: false, outcome: 'agent-still-up', message: `the agent on ${o.host}:${o.agentPort} still answers after ${o.timeoutMs / 1000} s: the server did not reboot`, seen };
     await sleep(2000);
   }
   seen.agentGoneAfterMs = now() - start;
-  let last = 'no answer';
-  while (now() <= end) {
+  let outcome: FirstBootOutcome = 'timed-out';
+  let last = 'no attempt';
+  do {
     const r = await probe(o.host, o.port, o.banner, deps);
+    seen.attempts++;
     if (r.open && (o.banner === undefined || r.matched)) {
       seen.answeredAfterMs = now() - start;
       if (r.line) seen.firstLine = r.line;
-      return { ok: true, message: `${o.host}:${o.port} answers${o.banner ? ` with "${r.line}"` : ''} ${s(seen.answeredAfterMs)} after finish (the agent was gone after ${s(seen.agentGoneAfterMs)}): the installed system is up`, seen };
+      return { ok: true, outcome: 'connected', message: `${o.host}:${o.port} answers${o.banner ? ` with "${r.line}"` : ''} ${s(seen.answeredAfterMs)} after finish (the agent was gone after ${s(seen.agentGoneAfterMs)}): the installed system is up`, seen };
     }
-    last = r.open ? `answers but its first line "${r.line ?? ''}" lacks "${o.banner ?? ''}"` : `no answer (${r.error ?? 'closed'})`;
+    [outcome, last] = failureOf(r, o.banner);
     seen.last = last;
+    if (now() > end) break;
     await sleep(3000);
-  }
-  return { ok: false, message: `${o.host}:${o.port} ${last} within ${o.timeoutMs / 1000} s of the reboot (the agent was gone after ${s(seen.agentGoneAfterMs)})`, seen };
+  } while (now() <= end);
+  return { ok: false, outcome, message: `${o.host}:${o.port} ${last} within ${o.timeoutMs / 1000} s of the reboot, ${seen.attempts} attempt(s) (the agent was gone after ${s(seen.agentGoneAfterMs)})`, seen };
+}
+
+type Attempt = { open: boolean; matched?: boolean; line?: string; error?: string };
+
+// Why one attempt did not pass, in the outcome's terms and in words.
+function failureOf(r: Attempt, banner: string | undefined): [FirstBootOutcome, string] {
+  if (r.open && r.line !== undefined) return ['other-service', `answers but its first line "${r.line}" lacks "${banner ?? ''}"`];
+  if (r.open) return ['timed-out', `accepts connections but sent no first line with "${banner ?? ''}"`];
+  if (r.error === 'ECONNREFUSED') return ['refused', 'refused the connection (ECONNREFUSED: up, but nothing listens)'];
+  if (r.error === 'timed out') return ['timed-out', 'did not answer (connection timed out)'];
+  return ['unreachable', `could not be reached (${r.error ?? 'closed'})`];
 }
 
 // One connection attempt: open or not, and (with a banner) the first line the service sent.
-function probe(host: string, port: number, banner: string | undefined, deps: TcpCheckDeps): Promise<{ open: boolean; matched?: boolean; line?: string; error?: string }> {
+function probe(host: string, port: number, banner: string | undefined, deps: TcpCheckDeps): Promise<Attempt> {
   return new Promise((resolve) => {
     const sock = (deps.connect ?? ((p: number, h: string) => netConnect(p, h)))(port, host);
     let data = '';
-    const done = (r: { open: boolean; matched?: boolean; line?: string; error?: string }): void => {
+    let connected = false;
+    const done = (r: Attempt): void => {
       sock.destroy();
       resolve(r);
     };
-    sock.setTimeout(5000, () => done(data ? { open: true, matched: false, line: data.split('\n')[0]!.trim() } : { open: banner === undefined, error: 'timed out' }));
+    // a connection that opened but sent no line: open, no line (the caller asked for a banner)
+    sock.setTimeout(deps.attemptTimeoutMs ?? 5000, () => done(data ? { open: true, matched: false, line: data.split('\n')[0]!.trim() } : connected ? { open: true } : { open: false, error: 'timed out' }));
     sock.on('error', (err: NodeJS.ErrnoException) => done({ open: false, error: err.code ?? err.message }));
     sock.on('connect', () => {
+      connected = true;
       if (banner === undefined) done({ open: true });
     });
+    sock.on('end', () => done(data ? { open: true, matched: data.includes(banner ?? ''), line: data.split('\n')[0]!.trim() } : { open: true, line: '' }));
     sock.setEncoding('utf8').on('data', (c: string) => {
       data += c;
       if (data.includes('\n') || data.length > 200) {

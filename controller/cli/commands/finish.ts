@@ -19,7 +19,9 @@ system from the rescue system and writes its network for the server's NIC, match
 the default: the rescue system's live addresses, gateway and DNS; dhcp; keep: untouched), makes the firmware
 start it (UEFI --boot-entry nvram, the default: an efibootmgr entry; fallback: \\EFI\\BOOT\\BOOTX64.EFI, NVRAM
 untouched; none. BIOS: boot code checked on every disk), and with --reboot (never by default) reboots it, then
-waits until the server answers on its own address (port 22 with an SSH banner unless --check-port; --no-check).
+waits until the rescue system is gone and the server answers on its own address (port 22 with an SSH banner
+unless --check-port; --check-timeout, default 900 s; --no-check), and reports what it saw: answered after N s,
+or refused, timed out, another service, or the agent still up.
 Every file changed in the installed system is listed with its SHA-256. --check-banner boots the installed disks
 once in a VM first and waits for TEXT on a serial port.`;
 
@@ -107,7 +109,7 @@ export async function finishCommand(argv: string[], o: Output): Promise<number> 
         ...(target.banner ? { banner: target.banner } : {}),
         timeoutMs: secondsOf(values['check-timeout'] ?? values['tcp-timeout'] ?? '900', '--check-timeout') * 1000,
       });
-      report.steps.push({ step: 'check', status: tcp.ok ? 'ok' : 'fail', message: tcp.message, detail: { host: target.host, port: target.port, why: target.why, ...tcp.seen } });
+      report.steps.push({ step: 'check', status: tcp.ok ? 'ok' : 'fail', message: tcp.message, detail: { host: target.host, port: target.port, why: target.why, outcome: tcp.outcome, ...tcp.seen } });
       report.ok &&= tcp.ok;
     }
     line(o.out, values.json ? JSON.stringify(report) : renderFinishReport(report));

@@ -32,7 +32,8 @@ const STACK_PACKAGES: Record<NetworkStack, string[]> = {
   ifupdown: ['ifupdown', 'isc-dhcp-client'],
   'systemd-networkd': [],
   netplan: ['netplan.io'],
-  'network-manager': ['network-manager', 'ifupdown'],
+  // debootstrap does not resolve virtual packages: dbus provides default-dbus-system-bus, libpam-systemd logind (what apt picks)
+  'network-manager': ['network-manager', 'dbus', 'libpam-systemd', 'ifupdown'],
 };
 
 // A built image: the disk (GPT, ESP, ext4 root), the kernel and initramfs to boot it, the SSH key that logs in.

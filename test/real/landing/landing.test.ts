@@ -40,11 +40,11 @@ beforeAll(async () => {
   await ensureDebianPackages(['debootstrap', 'qemu-system-x86', 'openssh-client', 'e2fsprogs', 'mtools', 'fdisk', 'iproute2']);
   work = await mkdtemp(join(tmpdir(), 'xepa-landing-real-'));
   for (const s of STACKS) images.set(s, await ensureLandingImage(s, log));
-  const a = await probeAccel({ log: pino({ level: 'silent' }), probeKernel: images.get('ifupdown')!.kernel });
+  const a = await probeAccel({ log: pino({ level: 'silent' }), probeKernel: images.get(STACKS[0]!)!.kernel });
   accel = a.accel;
   log(`accelerator: ${a.accel} (${a.reason})`);
   provider = await providerNetwork();
-  rescue = await rescueNamespace({ name: 'landing-real-rescue', mac: SERVER_MAC, address: PROVIDER.server, prefix: 32, gateway: PROVIDER.gateway, ipv6: `${PROVIDER.server6}/64` });
+  rescue = await rescueNamespace({ name: 'real-landing-rescue', mac: SERVER_MAC, address: PROVIDER.server, prefix: 32, gateway: PROVIDER.gateway, ipv6: `${PROVIDER.server6}/64` });
 });
 afterAll(async () => {
   await rescue?.dispose();

@@ -10,7 +10,7 @@ import { BOOTED_MARKER, REPORT_END, ROOT_UUID, SERVER_MAC, type LandingImage } f
 const run = promisify(execFile);
 
 // The provider's side of the server's link.
-export const PROVIDER = { ns: 'landing-provider', tap: 'landing-tap0', gateway: '203.0.113.1', server: '203.0.113.10', server6: '2001:db8:10::10', prefix6: '2001:db8:10::/64' };
+export const PROVIDER = { ns: 'real-landing-provider', tap: 'real-tap0', gateway: '203.0.113.1', server: '203.0.113.10', server6: '2001:db8:10::10', prefix6: '2001:db8:10::/64' };
 
 // Creates the provider namespace with its tap (idempotent: an old one is removed first).
 export async function providerNetwork(): Promise<{ dispose(): Promise<void> }> {
@@ -50,7 +50,12 @@ export function metalArgs(o: { image: LandingImage; disk: string; accel: 'kvm' |
 
 // Boots the metal VM inside the provider namespace.
 export function bootMetal(o: { image: LandingImage; disk: string; accel: 'kvm' | 'tcg'; cpu?: string }): MetalVm {
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', PROVIDER.ns, 'qemu-system-x86_64', ...metalArgs(o)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return startVm(['ip', 'netns', 'exec', PROVIDER.ns, 'qemu-system-x86_64', ...metalArgs(o)]);
+}
+
+// Starts a VM (the command line given, QEMU's serial console on its stdout) and watches its console.
+export function startVm(argv: string[]): MetalVm {
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let exited: string | undefined;
   child.stdout!.setEncoding('utf8').on('data', (c: string) => void (out += c));
@@ -62,7 +67,7 @@ export function bootMetal(o: { image: LandingImage; disk: string; accel: 'kvm' |
       const m = await waitFor(() => {
         if (exited && !re.test(out)) throw new Error(`${exited} before ${re}`);
         return re.exec(out)?.[0];
-      }, { timeoutMs, intervalMs: 250, what: `${re} on the metal VM's serial console` });
+      }, { timeoutMs, intervalMs: 250, what: `${re} on the VM's serial console` });
       return m;
     },
     stop: async () => {

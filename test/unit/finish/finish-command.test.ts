@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { Socket, createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { finishParamsOf, renderFinishReport } from '../../../controller/cli/commands/finish.js';
 import { checkFirstBoot, firstBootTarget } from '../../../controller/cli/commands/finish-check.js';
@@ -80,7 +80,7 @@ describe('the first-boot TCP check', () => {
     const ssh = await listen((s) => s.end('SSH-2.0-OpenSSH_9.2p1 Debian\r\n'));
     try {
       const r = await checkFirstBoot({ host: '127.0.0.1', agentPort: await closedPort(), port: ssh.port, banner: 'SSH-2.0', timeoutMs: 20_000 }, { sleep: async () => undefined });
-      expect(r).toMatchObject({ ok: true, seen: { firstLine: 'SSH-2.0-OpenSSH_9.2p1 Debian' } });
+      expect(r).toMatchObject({ ok: true, outcome: 'connected', seen: { firstLine: 'SSH-2.0-OpenSSH_9.2p1 Debian', attempts: 1 } });
       expect(r.message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${ssh.port} answers with "SSH-2\\.0-OpenSSH_9\\.2p1 Debian" \\d+ s after finish \\(the agent was gone after \\d+ s\\): the installed system is up$`));
     } finally {
       ssh.server.close();
@@ -92,7 +92,7 @@ describe('the first-boot TCP check', () => {
     let t = 0;
     try {
       const r = await checkFirstBoot({ host: '127.0.0.1', agentPort: agent.port, port: 22, timeoutMs: 10_000 }, { sleep: async () => undefined, now: () => (t += 6000) });
-      expect(r.ok).toBe(false);
+      expect(r).toMatchObject({ ok: false, outcome: 'agent-still-up' });
       expect(r.message).toMatch(/still answers/);
     } finally {
       agent.server.close();
@@ -104,10 +104,55 @@ describe('the first-boot TCP check', () => {
     let t = 0;
     try {
       const r = await checkFirstBoot({ host: '127.0.0.1', agentPort: await closedPort(), port: other.port, banner: 'SSH-', timeoutMs: 10_000 }, { sleep: async () => undefined, now: () => (t += 3000) });
-      expect(r.ok).toBe(false);
+      expect(r).toMatchObject({ ok: false, outcome: 'other-service' });
       expect(r.message).toMatch(/lacks "SSH-"/);
     } finally {
       other.server.close();
     }
+  });
+
+  it('reports a refused port with the attempts made when nothing ever listens there', async () => {
+    const port = await closedPort();
+    let t = 0;
+    const r = await checkFirstBoot({ host: '127.0.0.1', agentPort: await closedPort(), port, timeoutMs: 30_000 }, { sleep: async () => undefined, now: () => (t += 4000) });
+    expect(r).toMatchObject({ ok: false, outcome: 'refused', seen: { last: expect.stringMatching(/ECONNREFUSED/) } });
+    expect(r.seen.attempts).toBeGreaterThan(1);
+    expect(r.message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port} refused the connection \\(ECONNREFUSED: up, but nothing listens\\) within 30 s of the reboot, ${r.seen.attempts} attempt\\(s\\)`));
+  });
+
+  it('says after how long the port answered once the installed system starts listening (refused before)', async () => {
+    const port = await closedPort();
+    let t = 0;
+    let sleeps = 0;
+    let server: Server | undefined;
+    // the clock advances 3 s per sleep; the "installed system" starts listening on the port at the third one
+    const sleep = async (): Promise<void> => {
+      t += 3000;
+      if (++sleeps === 3) server = await new Promise<Server>((res) => { const s = createServer((c) => c.end()); s.listen(port, '127.0.0.1', () => res(s)); });
+    };
+    try {
+      const r = await checkFirstBoot({ host: '127.0.0.1', agentPort: await closedPort(), port, timeoutMs: 60_000 }, { sleep, now: () => t });
+      expect(r).toMatchObject({ ok: true, outcome: 'connected', seen: { answeredAfterMs: 9000, attempts: 4, last: expect.stringMatching(/ECONNREFUSED/) } });
+      expect(r.message).toBe(`127.0.0.1:${port} answers 9 s after finish (the agent was gone after 0 s): the installed system is up`);
+    } finally {
+      server?.close();
+    }
+  });
+
+  it('times out on a port that accepts but never sends the banner, and on a connection that never opens', async () => {
+    const silent = await listen(() => undefined);
+    let t = 0;
+    try {
+      const r = await checkFirstBoot({ host: '127.0.0.1', agentPort: await closedPort(), port: silent.port, banner: 'SSH-', timeoutMs: 10_000 }, { sleep: async () => undefined, now: () => (t += 6000), attemptTimeoutMs: 200 });
+      expect(r).toMatchObject({ ok: false, outcome: 'timed-out', seen: { last: 'accepts connections but sent no first line with "SSH-"' } });
+    } finally {
+      silent.server.close();
+    }
+    // a SYN nobody answers (a filtered port): the socket never connects; the agent's port is a real closed one
+    const agentPort = await closedPort();
+    const connect = (p: number, h: string): Socket => (p === agentPort ? new Socket().connect(p, h) : new Socket());
+    t = 0;
+    const r = await checkFirstBoot({ host: '127.0.0.1', agentPort, port: 22, timeoutMs: 10_000 }, { connect, sleep: async () => undefined, now: () => (t += 6000), attemptTimeoutMs: 200 });
+    expect(r).toMatchObject({ ok: false, outcome: 'timed-out', seen: { last: 'did not answer (connection timed out)' } });
   });
 });

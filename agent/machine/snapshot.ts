@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type KvmProbe, type Procfs, type SiSubset, type Sysfs, defaultSi, readCpu, readFirmware, readKvm, readMemory } from '../host/index.js';
 import { type ControllerPeer, type PciContext, type PciIds, pciInfoOf, readPciContext } from '../pci/index.js';
 import type { Inventory } from '../protocol/index.js';
+import { readOnce } from './read-once.js';
 
 // The roots and sources a snapshot reads; only sysfs, procfs and the logger are required.
 export interface MachineDeps {
@@ -27,10 +28,12 @@ export interface MachineSnapshot {
 }
 
 // Reads the machine once for a controller seen at `peers` (the control connection's ends; with none, every
-// default-route NIC counts as the controller's): /sys, /proc and /dev through the injected roots.
+// default-route NIC counts as the controller's): /sys, /proc and /dev through the injected roots, each sysfs and
+// procfs path at most once (readOnce), so the parts of one snapshot cannot disagree about a file.
 export async function takeSnapshot(deps: MachineDeps, peers: ControllerPeer[] = []): Promise<MachineSnapshot> {
   const started = performance.now();
-  const { sysfs, procfs } = deps;
+  const sysfs = readOnce(deps.sysfs);
+  const procfs = readOnce(deps.procfs);
   const devRoot = deps.devRoot ?? '/dev';
   const [pci, cpu, memory, firmware, kvm] = await Promise.all([
     readPciContext({ sysfs, procfs, devRoot, networkInterfaces: deps.networkInterfaces ?? os.networkInterfaces, ...(deps.ids ? { ids: deps.ids } : {}) }, peers),

@@ -7,16 +7,13 @@ import { PciInfo } from '../../../agent/protocol/inventory.js';
 import { fakeServer } from './fake-server.js';
 import { type FakeHostTree, buildFakeHost } from './fake-sysfs.js';
 
-let host: FakeHostTree;
-let pci: PciInfo[];
 const log = pino({ level: 'silent' });
 // The inventory's PCI list: agent/pci's one reader (readPciFunction), as the wire's PciInfo (pciInfoOf).
 const listPci = async (t: FakeHostTree): Promise<PciInfo[]> => (await readInventory({ ...t, log, networkInterfaces: () => ({}) })).pci;
-beforeAll(async () => {
-  host = await buildFakeHost(fakeServer());
-  pci = await listPci(host);
-});
-afterAll(() => host.cleanup());
+let pci: PciInfo[];
+const server = buildFakeHost(fakeServer());
+beforeAll(async () => void (pci = await listPci(await server)));
+afterAll(async () => (await server).cleanup());
 
 describe('the inventory\'s PCI list', () => {
   it('lists every function in address order, valid against the schema', () => {

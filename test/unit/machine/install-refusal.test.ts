@@ -9,6 +9,7 @@ import { takeSnapshot } from '../../../agent/machine/index.js';
 import { createHandlers } from '../../../agent/methods/index.js';
 import { type FakeHost, type FakeHostTree, nvmeDisk, pciDevice } from '../host/fake-sysfs.js';
 import { XepaError, methods } from '../../../agent/protocol/index.js';
+import { xepaFailure } from '../../support/error-code.js';
 import { jobEnv, type FakeRuntime } from '../../support/job-env.js';
 import { silentLog } from '../api/fixtures.js';
 import { addrsOf, build, pciServer } from '../pci/fake-pci-host.js';
@@ -69,14 +70,16 @@ async function agentOn(first: FakeHost) {
   };
 }
 
-async function refusal(p: Promise<unknown>): Promise<XepaError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof XepaError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
+// Plans nvme1n1 on pciServer(), then lets the machine become `next` and installs with the plan's hash: the
+// refusal, which must be ERR_PLAN_CHANGED with no job created.
+async function refusedAfter(next: FakeHost): Promise<{ error: XepaError; hash: string }> {
+  const a = await agentOn(server);
+  const plan = await a.plan();
+  await a.moveTo(next);
+  const error = await xepaFailure(a.install(plan.hash));
+  expect(error.code).toBe('ERR_PLAN_CHANGED');
+  expect(a.jobs.list()).toEqual([]);
+  return { error, hash: plan.hash };
 }
 
 describe('install on a fresh snapshot of the machine', () => {
@@ -84,6 +87,7 @@ describe('install on a fresh snapshot of the machine', () => {
     const a = await agentOn(server);
     const plan = await a.plan();
     expect(plan.disks).toEqual([expect.objectContaining({ name: 'nvme1n1', via: 'vfio', pciAddress: '0000:02:00.0' })]);
+    expect(plan.passthrough?.bind).toEqual([{ bdf: '0000:02:00.0', group: 3 }]);
     await a.moveTo(pciServer()); // the same machine, read again from a new tree
     const job = await a.install(plan.hash);
     expect(job.plan?.hash).toBe(plan.hash);
@@ -92,77 +96,51 @@ describe('install on a fresh snapshot of the machine', () => {
   });
 
   it('refuses when the disk now sits behind another controller (ERR_PLAN_CHANGED naming the controller)', async () => {
-    const a = await agentOn(server);
-    const plan = await a.plan();
-    await a.moveTo(withController([pciDevice('0000:02:00.0', 'nvme', { iommuGroup: 3 }), pciDevice('0000:04:00.0', 'nvme', { iommuGroup: 7 })], '0000:04:00.0'));
-    const e = await refusal(a.install(plan.hash));
-    expect(e.code).toBe('ERR_PLAN_CHANGED');
-    expect(e.message).toContain(`disk serial ${SERIAL}: controller was 0000:02:00.0, is now 0000:04:00.0`);
-    expect(e.details).toEqual({ expected: plan.hash, changes: [{ subject: `disk serial ${SERIAL}`, aspect: 'controller', was: '0000:02:00.0', now: '0000:04:00.0' }] });
-    expect(a.jobs.list()).toEqual([]);
+    const { error, hash } = await refusedAfter(withController([pciDevice('0000:02:00.0', 'nvme', { iommuGroup: 3 }), pciDevice('0000:04:00.0', 'nvme', { iommuGroup: 7 })], '0000:04:00.0'));
+    expect(error.message).toContain(`disk serial ${SERIAL}: controller was 0000:02:00.0, is now 0000:04:00.0`);
+    expect(error.details).toEqual({ expected: hash, changes: [{ subject: `disk serial ${SERIAL}`, aspect: 'controller', was: '0000:02:00.0', now: '0000:04:00.0' }] });
   });
 
   it('refuses when the controller moved to another PCI address, naming the address that vanished', async () => {
-    const a = await agentOn(server);
-    const plan = await a.plan();
-    await a.moveTo(withController([pciDevice('0000:05:00.0', 'nvme', { iommuGroup: 3 })], '0000:05:00.0'));
-    const e = await refusal(a.install(plan.hash));
-    expect(e.code).toBe('ERR_PLAN_CHANGED');
-    expect(e.details).toEqual({
-      expected: plan.hash,
+    const { error, hash } = await refusedAfter(withController([pciDevice('0000:05:00.0', 'nvme', { iommuGroup: 3 })], '0000:05:00.0'));
+    expect(error.details).toEqual({
+      expected: hash,
       changes: [
         { subject: `disk serial ${SERIAL}`, aspect: 'controller', was: '0000:02:00.0', now: '0000:05:00.0' },
         { subject: 'PCI device 0000:02:00.0', aspect: 'presence', was: 'present', now: 'absent' },
         { subject: 'IOMMU group 3', aspect: 'members', was: '0000:02:00.0', now: '0000:05:00.0' },
       ],
     });
-    expect(e.message).toContain('PCI device 0000:02:00.0 vanished');
-    expect(a.jobs.list()).toEqual([]);
+    expect(error.message).toContain('PCI device 0000:02:00.0 vanished');
   });
 
   it('refuses when the planned disk vanished, naming it (not a bare "no disk matches")', async () => {
-    const a = await agentOn(server);
-    const plan = await a.plan();
-    await a.moveTo(pciServer({ block: base }));
-    const e = await refusal(a.install(plan.hash));
-    expect(e.code).toBe('ERR_PLAN_CHANGED');
-    expect(e.message).toContain(`disk serial ${SERIAL} vanished`);
-    expect(e.details).toEqual({ expected: plan.hash, changes: [{ subject: `disk serial ${SERIAL}`, aspect: 'presence', was: 'present', now: 'absent' }] });
-    expect(a.jobs.list()).toEqual([]);
+    const { error, hash } = await refusedAfter(pciServer({ block: base }));
+    expect(error.message).toContain(`disk serial ${SERIAL} vanished`);
+    expect(error.details).toEqual({ expected: hash, changes: [{ subject: `disk serial ${SERIAL}`, aspect: 'presence', was: 'present', now: 'absent' }] });
   });
 
   it('refuses when the IOMMU group the plan binds gained a member', async () => {
-    const a = await agentOn(server);
-    const plan = await a.plan();
-    expect(plan.passthrough?.bind).toEqual([{ bdf: '0000:02:00.0', group: 3 }]);
-    await a.moveTo(pciServer({ pci: [...server.pci!, pciDevice('0000:02:00.1', 'nvme', { iommuGroup: 3 })] }));
-    const e = await refusal(a.install(plan.hash));
-    expect(e.code).toBe('ERR_PLAN_CHANGED');
-    expect(e.message).toContain('IOMMU group 3: members was 0000:02:00.0, is now 0000:02:00.0, 0000:02:00.1');
-    expect(a.jobs.list()).toEqual([]);
+    const { error } = await refusedAfter(pciServer({ pci: [...server.pci!, pciDevice('0000:02:00.1', 'nvme', { iommuGroup: 3 })] }));
+    expect(error.message).toContain('IOMMU group 3: members was 0000:02:00.0, is now 0000:02:00.0, 0000:02:00.1');
   });
 
   it('refuses when the controller moved to another IOMMU group', async () => {
-    const a = await agentOn(server);
-    const plan = await a.plan();
-    await a.moveTo(withController([pciDevice('0000:02:00.0', 'nvme', { iommuGroup: 9 })], '0000:02:00.0'));
-    const e = await refusal(a.install(plan.hash));
-    expect(e.code).toBe('ERR_PLAN_CHANGED');
-    expect(e.details).toEqual({
-      expected: plan.hash,
+    const { error, hash } = await refusedAfter(withController([pciDevice('0000:02:00.0', 'nvme', { iommuGroup: 9 })], '0000:02:00.0'));
+    expect(error.details).toEqual({
+      expected: hash,
       changes: [
         { subject: 'PCI device 0000:02:00.0', aspect: 'IOMMU group', was: '3', now: '9' },
         { subject: 'IOMMU group 3', aspect: 'members', was: '0000:02:00.0', now: 'none' },
       ],
     });
-    expect(a.jobs.list()).toEqual([]);
   });
 
   it('falls back to the hash for a plan it does not remember (made before a restart): ERR_PLAN_CHANGED', async () => {
     const a = await agentOn(server);
     const plan = await a.plan();
     const b = await agentOn(withController([pciDevice('0000:02:00.0', 'nvme', { iommuGroup: 9 })], '0000:02:00.0'));
-    const e = await refusal(b.install(plan.hash));
+    const e = await xepaFailure(b.install(plan.hash));
     expect(e.code).toBe('ERR_PLAN_CHANGED');
     expect(e.details).toEqual({ expected: plan.hash, actual: expect.any(String) });
     expect(b.jobs.list()).toEqual([]);

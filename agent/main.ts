@@ -7,9 +7,10 @@ import { checkStateDir, startAgentServer, ensureTlsIdentity } from './api/index.
 import { enrolAtBoot } from './enrol/index.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { createConsoleRoutes, jobConsoleTargets } from './console/index.js';
-import { Procfs, Sysfs, listDisks, readInventory, resolveDisks } from './host/index.js';
+import { Procfs, Sysfs, listDisks, resolveDisks } from './host/index.js';
 import { JobManager, installSteps, recoverSteps } from './jobs/index.js';
-import { createPciIds, readPciContext } from './pci/index.js';
+import { takeSnapshot } from './machine/index.js';
+import { createPciIds } from './pci/index.js';
 import type { VfioDeps } from './vfio/index.js';
 import { isENOENT, isXepaError, parsePublicKey } from './protocol/index.js';
 import { createFinishDeps, createHandlers } from './methods/index.js';
@@ -45,6 +46,7 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
   const trustedKeys = config.trustedKeys.map(parsePublicKey);
   const sysfs = new Sysfs();
   const procfs = new Procfs();
+  const devRoot = '/dev'; // the snapshot and the disk selectors' /dev links read the same root
 
   // The KVM probe boots a kernel under KVM (up to ~20 s when KVM hangs): start it now, await it when planning.
   const accel: Promise<AccelChoice> =
@@ -77,12 +79,10 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
     fingerprint: identity.fingerprint,
     jobs,
     accel: () => accel,
-    resolveDisks: (selectors, disks) => resolveDisks(selectors, disks),
-    pci: (peers) => readPciContext({ sysfs, procfs, ids: pciIds }, peers),
-    readInventory: async () => {
-      const a = await accel;
-      return readInventory({ sysfs, procfs, log, kvm: { usable: a.accel === 'kvm', reason: a.reason } });
-    },
+    resolveDisks: (selectors, disks) => resolveDisks(selectors, disks, { devRoot }),
+    // One reading of the machine per request: inventory, PCI functions and groups, the protected set.
+    snapshot: (peers) =>
+      takeSnapshot({ sysfs, procfs, devRoot, log, ids: pciIds, kvm: async () => accel.then((a) => ({ usable: a.accel === 'kvm', reason: a.reason })) }, peers),
   });
   // The consoles (VNC, serial, QMP, shell, screenshots) of the running job's VM; node-pty loads lazily.
   const consoles = createConsoleRoutes({

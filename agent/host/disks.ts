@@ -1,11 +1,25 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { DiskInfo } from '../protocol/inventory.js';
 import { XepaError, isENOENT } from '../protocol/errors.js';
 import type { DiskSelector } from '../protocol/jobs.js';
 
-// What resolveDisks needs from the outside: resolving /dev symlinks such as /dev/disk/by-id/...
+// What resolveDisks needs from the outside: where /dev is (the same root the snapshot read), or the whole
+// resolution of /dev symlinks such as /dev/disk/by-id/...
 export interface ResolveDisksDeps {
+  devRoot?: string; // default /dev
   realpath?: (p: string) => string;
+}
+
+// Resolves a /dev path (/dev/disk/by-id/... links) through the dev root the agent was given, answering in /dev
+// terms (/dev/nvme1n1) as DiskInfo.path is; a path outside /dev resolves as it is. Throws ENOENT when absent.
+export function devRealpath(devRoot = '/dev'): (p: string) => string {
+  const root = path.resolve(devRoot);
+  return (p) => {
+    const real = fs.realpathSync(p.startsWith('/dev/') ? path.join(root, p.slice('/dev/'.length)) : p);
+    const inside = path.relative(root, real);
+    return inside === '' || inside.startsWith('..') || path.isAbsolute(inside) ? real : `/dev/${inside}`;
+  };
 }
 
 // WWNs are written as naa.5000c500a1b2c3d4, 0x5000c500a1b2c3d4 or eui.0025...: compare them bare.
@@ -62,7 +76,7 @@ function matchOne(sel: DiskSelector, disks: DiskInfo[], realpath: (p: string) =>
 // The disks an install may write, in selector order: each selector must name exactly one disk, no disk twice,
 // and none that the running system uses (mounted, swap, holders) or that is read-only (ERR_DEVICE_PROTECTED).
 export function resolveDisks(selectors: DiskSelector[], disks: DiskInfo[], deps: ResolveDisksDeps = {}): DiskInfo[] {
-  const realpath = deps.realpath ?? ((p: string) => fs.realpathSync(p));
+  const realpath = deps.realpath ?? devRealpath(deps.devRoot);
   const chosen: DiskInfo[] = [];
   const by = new Map<string, DiskSelector>();
   for (const sel of selectors) {

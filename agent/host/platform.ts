@@ -28,9 +28,3 @@ export async function readKvm(devRoot: string, probe: KvmProbe | undefined): Pro
   if (probe) return probe.usable === undefined ? { device, reason: probe.reason } : { device, usable: probe.usable, reason: probe.reason };
   return { device, reason: device ? `${devRoot}/kvm present (not probed)` : `${devRoot}/kvm missing` };
 }
-
-// IOMMU: enabled when the kernel created at least one IOMMU group.
-export async function readIommu(sysfs: Sysfs): Promise<Inventory['iommu']> {
-  const groups = (await sysfs.list('kernel/iommu_groups')).length;
-  return { enabled: groups > 0, groups };
-}

@@ -1,7 +1,9 @@
 import type { CallContext, Handlers } from '../api/index.js';
 import type { JobManager, PlanInputs } from '../jobs/index.js';
 import { makePlan } from '../jobs/index.js';
-import type { Inventory, InstallRequestParsed, Plan } from '../protocol/index.js';
+import { type MachineSnapshot, PlanMemory, assertPlanHolds, planBasis } from '../machine/index.js';
+import type { ControllerPeer } from '../pci/index.js';
+import type { InstallRequestParsed, Plan } from '../protocol/index.js';
 import { PROTOCOL_VERSION, XepaError } from '../protocol/index.js';
 import type { FidelityInputs } from '../fidelity/index.js';
 import { createFinishHandlers, type FinishHandlerDeps } from './finish-methods.js';
@@ -11,11 +13,11 @@ export interface HandlerDeps {
   version: string;
   fingerprint: string;
   jobs: JobManager;
-  readInventory: () => Promise<Inventory>;
+  // The machine, read once per request for a controller at these addresses (agent/machine); a snapshot without
+  // its PCI side makes raw plans.
+  snapshot: (peers: ControllerPeer[]) => Promise<MachineSnapshot>;
   accel: () => Promise<PlanInputs['accel']>;
   resolveDisks: PlanInputs['resolveDisks'];
-  // The PCI side and protected set for a controller at these addresses; without it plans are raw.
-  pci?: (peers: { remote?: string; local?: string }[]) => Promise<NonNullable<PlanInputs['pci']>>;
   // Host facts and probes for the plan's fidelity report, for the accelerator the VM will use (docs/fidelity.md).
   fidelity?: (req: InstallRequestParsed, accel: 'kvm' | 'tcg') => Promise<FidelityInputs>;
   // finish, job.backup and disk.restore-partition-table; without it they answer ERR_INTERNAL.
@@ -24,11 +26,20 @@ export interface HandlerDeps {
 
 // The agent's implementation of the control method table.
 export function createHandlers(d: HandlerDeps): Handlers {
-  const plan = async (req: InstallRequestParsed, ctx?: CallContext): Promise<Plan> => {
-    const pci = d.pci ? await d.pci(ctx?.peer ? [ctx.peer] : []) : undefined;
+  const plans = new PlanMemory();
+  const snapshotFor = (ctx?: CallContext): Promise<MachineSnapshot> => d.snapshot(ctx?.peer ? [ctx.peer] : []);
+  // The plan of `req` on one snapshot: disks, PCI side and memory all come from it.
+  const planOn = async (req: InstallRequestParsed, snap: MachineSnapshot): Promise<Plan> => {
     const accel = await d.accel();
     const fidelity = d.fidelity ? await d.fidelity(req, req.vm.accel === 'auto' ? accel.accel : req.vm.accel) : undefined;
-    return makePlan(req, { inventory: await d.readInventory(), accel, resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}), ...(fidelity ? { fidelity } : {}) });
+    const { inventory, pci } = snap;
+    return makePlan(req, { inventory, accel, resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}), ...(fidelity ? { fidelity } : {}) });
+  };
+  const plan = async (req: InstallRequestParsed, ctx?: CallContext): Promise<Plan> => {
+    const snap = await snapshotFor(ctx);
+    const p = await planOn(req, snap);
+    plans.remember(p, planBasis(p, snap));
+    return p;
   };
 
   const unconfigured = async (): Promise<never> => {
@@ -43,10 +54,15 @@ export function createHandlers(d: HandlerDeps): Handlers {
       }
       return { protocol: PROTOCOL_VERSION, agentId: d.agentId, version: d.version, fingerprint: d.fingerprint };
     },
-    inventory: () => d.readInventory(),
+    inventory: async (_params, ctx) => (await snapshotFor(ctx)).inventory,
     plan,
     install: async (req, ctx) => {
-      const p = await plan(req, ctx);
+      // A fresh snapshot: what the caller's plan relied on must still hold in it (ERR_PLAN_CHANGED names what
+      // changed), and the job runs the plan made from it, which must hash like the caller's.
+      const snap = await snapshotFor(ctx);
+      const earlier = req.planHash === undefined ? undefined : plans.recall(req.planHash);
+      if (earlier) assertPlanHolds(earlier, snap);
+      const p = await planOn(req, snap);
       if (req.forceProtected !== undefined && p.passthrough?.forced?.length) {
         ctx.log.warn({ forceProtected: req.forceProtected, forced: p.passthrough.forced }, 'FORCED: install binds protected devices');
       }

@@ -1,6 +1,6 @@
 // PCI capability: enumeration from sysfs, IOMMU state and groups, the protected set, passthrough planning.
 export type { HeaderType, IommuState, PciFunction, PciView } from './types.js';
-export { readPciFunction, headerTypeOf, describePci } from './pci-function.js';
+export { readPciFunction, headerTypeOf, describePci, pciInfoOf } from './pci-function.js';
 export { createPciIds, parsePciIds, PCI_IDS_PATHS, type PciIds, type PciNames } from './pci-ids.js';
 export { readIommuState, interruptRemappingOf } from './iommu-state.js';
 export { readPciView, type PciViewDeps } from './pci-view.js';

@@ -1,4 +1,5 @@
 import { BDF_RE, pciClassName, type Sysfs } from '../host/index.js';
+import type { PciInfo } from '../protocol/index.js';
 import type { PciIds } from './pci-ids.js';
 import type { HeaderType, PciFunction } from './types.js';
 
@@ -68,4 +69,12 @@ export async function readPciFunction(sysfs: Sysfs, bdf: string, ids?: PciIds): 
 export function describePci(fn: Pick<PciFunction, 'className' | 'vendorName' | 'deviceName'>): string {
   const name = [fn.vendorName, fn.deviceName].filter(Boolean).join(' ');
   return name === '' ? fn.className : `${fn.className} (${name})`;
+}
+
+// The function as the inventory lists it (the wire's PciInfo): ids, class, driver, IOMMU group.
+export function pciInfoOf(fn: PciFunction): PciInfo {
+  const info: PciInfo = { address: fn.bdf, vendorId: fn.vendorId, deviceId: fn.deviceId, classCode: fn.classCode, className: fn.className };
+  if (fn.driver !== undefined) info.driver = fn.driver;
+  if (fn.iommuGroup !== undefined) info.iommuGroup = fn.iommuGroup;
+  return info;
 }

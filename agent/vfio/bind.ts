@@ -1,5 +1,5 @@
 import { RootedFs } from '../host/index.js';
-import { headerTypeOf } from '../pci/index.js';
+import { type PciFunction, readPciFunction } from '../pci/index.js';
 import { XepaError, toWireError } from '../protocol/index.js';
 import { type JournalEntry, type VfioJournal, journalPath, writeJournal } from './journal.js';
 import { type RestoreReport, restoreJournal } from './restore.js';
@@ -16,12 +16,6 @@ export interface VfioBinding {
   journal: string;
   devices: JournalEntry[];
   restore(): Promise<RestoreReport>;
-}
-
-// Only endpoints are bound (bridges stay with their drivers): the header type, as agent/pci reads it.
-async function isEndpoint(deps: VfioDeps, bdf: string): Promise<boolean> {
-  const [config, cls] = await Promise.all([deps.sysfs.readBytes(`bus/pci/devices/${bdf}/config`), deps.sysfs.readText(`bus/pci/devices/${bdf}/class`)]);
-  return headerTypeOf(config, cls ?? '') === 'endpoint';
 }
 
 // Loads vfio-pci when its driver directory is missing (modprobe; it pulls vfio and vfio_iommu_type1).
@@ -54,19 +48,22 @@ export async function bindToVfio(deps: VfioDeps, job: string, targets: BindTarge
   const { sysfs } = deps;
   const log = deps.log.child({ mod: 'vfio', job });
   const file = journalPath(deps.stateDir, job);
+  // Each target read once, by agent/pci's one reader: it must exist and be an endpoint (bridges stay with their
+  // drivers); its driver and driver_override now are what the journal gives back.
+  const found: [BindTarget, PciFunction][] = [];
   for (const t of targets) {
     if (!(await sysfs.exists(`bus/pci/devices/${t.bdf}`))) throw new XepaError('ERR_DEVICE_NOT_FOUND', `cannot bind ${t.bdf} to vfio-pci: no such PCI device`);
-    if (!(await isEndpoint(deps, t.bdf))) throw new XepaError('ERR_VFIO_BIND', `cannot bind ${t.bdf} to vfio-pci: it is a bridge; only endpoints are bound`);
+    const fn = await readPciFunction(sysfs, t.bdf);
+    if (fn.headerType !== 'endpoint') throw new XepaError('ERR_VFIO_BIND', `cannot bind ${t.bdf} to vfio-pci: it is a bridge; only endpoints are bound`);
+    found.push([t, fn]);
   }
-  const devices: JournalEntry[] = [];
-  for (const t of targets) {
-    const [driver, override] = await Promise.all([
-      sysfs.readLinkName(`bus/pci/devices/${t.bdf}/driver`),
-      sysfs.readAttr(`bus/pci/devices/${t.bdf}/driver_override`),
-    ]);
-    const originalOverride = override === undefined || override === '(null)' || override === '' ? null : override;
-    devices.push({ bdf: t.bdf, group: t.group, originalDriver: driver ?? null, originalOverride, step: 'recorded' });
-  }
+  const devices: JournalEntry[] = found.map(([t, fn]) => ({
+    bdf: t.bdf,
+    group: t.group,
+    originalDriver: fn.driver ?? null,
+    originalOverride: fn.driverOverride ?? null,
+    step: 'recorded' as const,
+  }));
   const journal: VfioJournal = { version: 1, job, createdAt: (deps.now ?? (() => new Date()))().toISOString(), devices };
   await writeJournal(file, journal); // before anything is written to sysfs
   const save = (e: JournalEntry, step: JournalEntry['step']): Promise<void> => ((e.step = step), writeJournal(file, journal));

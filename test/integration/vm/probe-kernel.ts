@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { access, mkdtemp, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +16,7 @@ const PINNED_PACKAGE = 'linux-image-6.1.0-56-cloud-amd64';
  * apt-get download and unpacked with dpkg-deb into a temp dir. Returns { skip } saying why when neither works.
  */
 export async function getProbeKernel(): Promise<{ kernel: string } | { skip: string }> {
-  if (await exists(KNOWN_KERNEL)) return { kernel: KNOWN_KERNEL };
+  if (existsSync(KNOWN_KERNEL)) return { kernel: KNOWN_KERNEL };
   const dir = await mkdtemp(join(tmpdir(), 'xepa-kernel-'));
   const names = [PINNED_PACKAGE];
   try {
@@ -42,13 +43,4 @@ export async function getProbeKernel(): Promise<{ kernel: string } | { skip: str
     }
   }
   return { skip: `no probe kernel: ${KNOWN_KERNEL} is missing and apt could not provide one (${errors.join('; ')})` };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveDisks } from '../../../agent/host/disks.js';
+import { devRealpath, resolveDisks } from '../../../agent/host/disks.js';
 import type { DiskInfo } from '../../../agent/protocol/inventory.js';
 import { XepaError } from '../../../agent/protocol/errors.js';
 
@@ -96,5 +99,22 @@ describe('resolveDisks', () => {
     const err = thrown(() => resolveDisks([{ serial: 'ZC10BBBB' }], disks, { realpath }));
     expect(err.code).toBe('ERR_DEVICE_PROTECTED');
     expect(err.message).toBe('cannot use /dev/sdb: read-only');
+  });
+});
+
+describe('/dev links through the injected dev root', () => {
+  it('resolves /dev/disk/by-id links inside the dev root and answers in /dev terms; a missing link is ERR_DEVICE_NOT_FOUND', () => {
+    const dev = mkdtempSync(join(tmpdir(), 'xepa-dev-root-'));
+    try {
+      writeFileSync(join(dev, 'nvme1n1'), '');
+      mkdirSync(join(dev, 'disk/by-id'), { recursive: true });
+      symlinkSync('../../nvme1n1', join(dev, 'disk/by-id/nvme-Samsung_SSD_980_PRO_1TB_S5P2NG0R100002'));
+      expect(devRealpath(dev)('/dev/disk/by-id/nvme-Samsung_SSD_980_PRO_1TB_S5P2NG0R100002')).toBe('/dev/nvme1n1');
+      const [d] = resolveDisks([{ path: '/dev/disk/by-id/nvme-Samsung_SSD_980_PRO_1TB_S5P2NG0R100002' }], disks, { devRoot: dev });
+      expect(d?.name).toBe('nvme1n1');
+      expect(thrown(() => resolveDisks([{ path: '/dev/disk/by-id/gone' }], disks, { devRoot: dev })).code).toBe('ERR_DEVICE_NOT_FOUND');
+    } finally {
+      rmSync(dev, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { readInventory } from '../../../agent/host/inventory.js';
+import { readInventory } from '../../../agent/machine/index.js';
 import { Inventory } from '../../../agent/protocol/inventory.js';
 import { type FakeHost, buildFakeHost, loopDisk, virtioDisk } from './fake-sysfs.js';
 

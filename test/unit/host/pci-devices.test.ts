@@ -1,20 +1,21 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bdfFromPath } from '../../../agent/host/pci-address.js';
 import { pciClassName } from '../../../agent/host/pci-classes.js';
-import { listPciDevices } from '../../../agent/host/pci-devices.js';
+import { readInventory } from '../../../agent/machine/index.js';
 import { PciInfo } from '../../../agent/protocol/inventory.js';
 import { fakeServer } from './fake-server.js';
 import { type FakeHostTree, buildFakeHost } from './fake-sysfs.js';
 
-let host: FakeHostTree;
+const log = pino({ level: 'silent' });
+// The inventory's PCI list: agent/pci's one reader (readPciFunction), as the wire's PciInfo (pciInfoOf).
+const listPci = async (t: FakeHostTree): Promise<PciInfo[]> => (await readInventory({ ...t, log, networkInterfaces: () => ({}) })).pci;
 let pci: PciInfo[];
-beforeAll(async () => {
-  host = await buildFakeHost(fakeServer());
-  pci = await listPciDevices(host.sysfs);
-});
-afterAll(() => host.cleanup());
+const server = buildFakeHost(fakeServer());
+beforeAll(async () => void (pci = await listPci(await server)));
+afterAll(async () => (await server).cleanup());
 
-describe('listPciDevices', () => {
+describe('the inventory\'s PCI list', () => {
   it('lists every function in address order, valid against the schema', () => {
     expect(pci.map((p) => p.address)).toEqual([
       '0000:00:00.0', '0000:00:01.0', '0000:00:04.0', '0000:00:1f.2', '0000:01:00.0', '0000:02:00.0', '0000:03:00.0', '0000:03:00.1',
@@ -43,7 +44,7 @@ describe('listPciDevices', () => {
   it('leaves the IOMMU group out when the kernel has no IOMMU', async () => {
     const t = await buildFakeHost({ pci: [{ bdf: '0000:00:1f.2', class: '0x010601', driver: 'ahci' }] });
     try {
-      const [ahci] = await listPciDevices(t.sysfs);
+      const [ahci] = await listPci(t);
       expect(ahci?.iommuGroup).toBeUndefined();
       expect(ahci?.className).toBe('SATA controller (AHCI)');
     } finally {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readFirmware, readIommu, readKvm } from '../../../agent/host/platform.js';
+import { pino } from 'pino';
+import { readFirmware, readKvm } from '../../../agent/host/platform.js';
+import { readInventory } from '../../../agent/machine/index.js';
 import { type FakeHost, buildFakeHost } from './fake-sysfs.js';
 
 async function withHost<T>(desc: FakeHost, fn: (t: Awaited<ReturnType<typeof buildFakeHost>>) => Promise<T>): Promise<T> {
@@ -54,13 +56,16 @@ describe('readKvm', () => {
   });
 });
 
-describe('readIommu', () => {
+// The inventory's IOMMU section comes from agent/pci's IOMMU state (one reading of kernel/iommu_groups).
+const readIommu = async (t: Awaited<ReturnType<typeof buildFakeHost>>) => (await readInventory({ ...t, log: pino({ level: 'silent' }), networkInterfaces: () => ({}) })).iommu;
+
+describe('the inventory IOMMU section', () => {
   it('reports no IOMMU when there are no groups', async () => {
-    expect(await withHost({}, (t) => readIommu(t.sysfs))).toEqual({ enabled: false, groups: 0 });
+    expect(await withHost({}, (t) => readIommu(t))).toEqual({ enabled: false, groups: 0 });
   });
 
   it('counts IOMMU groups', async () => {
     const pci = [0, 1, 2].map((g) => ({ bdf: `0000:00:0${g}.0`, iommuGroup: g }));
-    expect(await withHost({ pci }, (t) => readIommu(t.sysfs))).toEqual({ enabled: true, groups: 3 });
+    expect(await withHost({ pci }, (t) => readIommu(t))).toEqual({ enabled: true, groups: 3 });
   });
 });

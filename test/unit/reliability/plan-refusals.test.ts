@@ -36,7 +36,7 @@ function agentOver(machine: { disks: DiskInfo[] }) {
   const jobs = new JobManager(join(work, String(Math.random()).slice(2)), jobEnv(runtime));
   const handlers = createHandlers({
     agentId: 'a', version: 't', fingerprint: 'f', jobs,
-    readInventory: async () => inventoryOf(machine.disks),
+    snapshot: async () => ({ inventory: inventoryOf(machine.disks) }),
     accel: async () => ({ accel: 'tcg', reason: 'test' }),
     resolveDisks: (selectors, disks) =>
       resolveDisks(selectors, disks, {
@@ -103,7 +103,8 @@ describe('plans and installs naming the wrong disk', () => {
     machine.disks = [disk('sdb', 'BBB'), disk('sdc', 'AAA')]; // renumbered after a reboot or a hot-plug
     const e = await refusal(a.install([{ path: '/dev/sdb' }], { planHash: plan.hash }));
     expect(e.code).toBe('ERR_PLAN_CHANGED');
-    expect(e.details).toEqual({ expected: plan.hash, actual: expect.any(String) });
+    expect(e.details).toEqual({ expected: plan.hash, changes: [{ subject: 'disk serial AAA', aspect: 'path', was: '/dev/sdb', now: '/dev/sdc' }] });
+    expect(e.message).toContain('disk serial AAA: path was /dev/sdb, is now /dev/sdc');
     expect(a.jobs.list()).toEqual([]);
   });
 

@@ -1,13 +1,13 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { readInventory } from '../../../agent/host/inventory.js';
+import { readInventory } from '../../../agent/machine/index.js';
 import { Procfs } from '../../../agent/host/procfs.js';
 import type { SiCpu, SiSubset } from '../../../agent/host/si-cpu.js';
 import { memoizedSi } from '../../../agent/host/si-cpu.js';
 import { Sysfs } from '../../../agent/host/sysfs.js';
 import { Inventory } from '../../../agent/protocol/inventory.js';
-import { fakeServer } from './fake-server.js';
-import { buildFakeHost } from './fake-sysfs.js';
+import { fakeServer } from '../host/fake-server.js';
+import { buildFakeHost } from '../host/fake-sysfs.js';
 
 const log = pino({ level: 'silent' });
 
@@ -46,7 +46,7 @@ describe('readInventory', () => {
     const t = await buildFakeHost({ proc: { cpuinfo: 'processor\t: 0\nBogoMIPS\t: 50.00\n\nprocessor\t: 1\nBogoMIPS\t: 50.00\n' } });
     const si = countingSi();
     try {
-      const inv = await readInventory({ ...t, log, si, networkInterfaces: () => ({}), kvm: { usable: false, reason: 'no /dev/kvm' } });
+      const inv = await readInventory({ ...t, log, si, networkInterfaces: () => ({}), kvm: async () => ({ usable: false, reason: 'no /dev/kvm' }) });
       expect(si.calls).toBe(1);
       expect(inv.cpu).toEqual({ model: 'Ampere Altra Q80-30', vendor: 'Ampere', cores: 80, threads: 2, virtualization: false, hypervisor: false });
       expect(inv.kvm).toEqual({ device: false, usable: false, reason: 'no /dev/kvm' });

@@ -1,5 +1,5 @@
-import { promises as fs } from 'node:fs';
 import type { ToolRunner } from '../fidelity/index.js';
+import { readBytesAt } from '../landing/index.js';
 
 // GPT type of GRUB's BIOS boot partition (where grub-install puts core.img on a GPT disk).
 export const BIOS_BOOT_GPT_TYPE = '21686148-6449-6E6F-744E-656564454649';
@@ -63,7 +63,7 @@ export function inspectBiosBoot(disk: string, mbr: Buffer, sfdiskJson: string | 
 }
 
 /** Checks every disk the job installed onto for what a BIOS boots (the MBR's code and GRUB's core image). */
-export async function checkBiosBoot(disks: string[], run: ToolRunner, read: (disk: string, offset: number, length: number) => Promise<Buffer> = readBytes): Promise<BiosBootDisk[]> {
+export async function checkBiosBoot(disks: string[], run: ToolRunner, read: (disk: string, offset: number, length: number) => Promise<Buffer> = readBytesAt): Promise<BiosBootDisk[]> {
   const out: BiosBootDisk[] = [];
   for (const disk of disks) {
     const mbr = await read(disk, 0, 512);
@@ -76,13 +76,3 @@ export async function checkBiosBoot(disks: string[], run: ToolRunner, read: (dis
   return out;
 }
 
-async function readBytes(disk: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await fs.open(disk, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await fh.read(buf, 0, length, offset);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}

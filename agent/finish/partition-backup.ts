@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import type { PartitionBackup } from '../protocol/index.js';
 import { XepaError } from '../protocol/index.js';
 import { checkTool, type ToolRunner } from '../fidelity/index.js';
 import { RAW_END_BYTES, checkBackupBounds, inflateCapped, type Inflate } from './backup-check.js';
 import type { RestoreTarget } from './restore-target.js';
+import { readBytesAt } from '../landing/index.js';
 
 // A backup travels in one control message (at most 1 MiB): beyond this the raw ends shrink to the GPT areas.
 const MAX_WIRE_BYTES = 900 * 1024;
@@ -18,16 +18,7 @@ export interface DiskIo {
 
 // The real DiskIo: positional reads.
 export const fileDiskIo: DiskIo = {
-  async read(path, offset, length) {
-    const fh = await open(path, 'r');
-    try {
-      const buf = Buffer.alloc(length);
-      const { bytesRead } = await fh.read(buf, 0, length, offset);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-  },
+  read: readBytesAt,
 };
 
 /**

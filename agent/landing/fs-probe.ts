@@ -1,8 +1,23 @@
 // What a partition holds, from its superblock magic: the filesystems finish can open, and the ones it must
-// name (LVM, md, other systems' filesystems). Pure: given a reader of bytes at an offset.
+// name (LVM, md, other systems' filesystems). Pure given a reader of bytes at an offset (readBytesAt for files).
+
+import { open } from 'node:fs/promises';
 
 // A reader of `length` bytes at `offset` of a partition (short at its end).
 export type ReadAt = (offset: number, length: number) => Promise<Buffer>;
+
+/** Reads `length` bytes at `offset` of a file or block device (fewer at its end; none for length <= 0). */
+export async function readBytesAt(path: string, offset: number, length: number): Promise<Buffer> {
+  if (length <= 0) return Buffer.alloc(0);
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
 
 // The kinds finish tells apart.
 export type FsKind = 'ext2' | 'ext3' | 'ext4' | 'xfs' | 'btrfs' | 'vfat' | 'ntfs' | 'swap' | 'LVM2_member' | 'linux_raid_member' | 'zfs_member' | 'iso9660' | 'unknown';

@@ -5,7 +5,7 @@ export { parseRescueNetwork, readRescueNetwork, describeRescueNetwork, type Resc
 export { inSubnet4, ipv4ToNumber } from './ip-math.js';
 export { RootTree, sha256 } from './root-tree.js';
 export { detectNetworkStack, parseOsRelease, type StackDetection } from './network-stack.js';
-export { probeFs, ROOT_FS, type FsKind, type ReadAt } from './fs-probe.js';
+export { probeFs, readBytesAt, ROOT_FS, type FsKind, type ReadAt } from './fs-probe.js';
 export { listDiskParts, rootCandidates, type DiskPart, type PartsDeps } from './installed-root.js';
 export { ensureKernelFs, mountArgs, mountPart, unmount, withMounted, type MountDeps } from './root-mount.js';
 export { landNetwork, type LandingDeps, type LandingOutcome } from './land-network.js';

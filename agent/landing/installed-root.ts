@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type { ToolRunner } from '../fidelity/index.js';
-import { probeFs, ROOT_FS, type FsKind, type ReadAt } from './fs-probe.js';
+import { probeFs, readBytesAt, ROOT_FS, type FsKind, type ReadAt } from './fs-probe.js';
 
 // One partition (or a whole disk without a table) of the job's disks, with what it holds.
 export interface DiskPart {
@@ -75,19 +75,7 @@ export function rootCandidates(parts: DiskPart[]): { candidates: DiskPart[]; pro
   return { candidates: parts.filter((p) => ROOT_FS[p.fs] !== undefined), problems };
 }
 
-function fileReadAt(disk: string): ReadAt {
-  return async (offset, length) => {
-    if (length <= 0) return Buffer.alloc(0);
-    const fh = await fs.open(disk, 'r');
-    try {
-      const buf = Buffer.alloc(length);
-      const { bytesRead } = await fh.read(buf, 0, length, offset);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-  };
-}
+const fileReadAt = (disk: string): ReadAt => (offset, length) => readBytesAt(disk, offset, length);
 
 // An image file's size, or a block device's from sysfs (512-byte sectors).
 async function fileSize(disk: string): Promise<number> {

@@ -8,6 +8,7 @@ import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { createConsoleRoutes, jobConsoleTargets } from './console/index.js';
 import { Procfs, Sysfs, listDisks, readInventory, resolveDisks } from './host/index.js';
 import { JobManager, installSteps, recoverSteps } from './jobs/index.js';
+import { cachedIsoFirmwareCheck } from './iso/index.js';
 import { createPciIds, readPciContext } from './pci/index.js';
 import type { VfioDeps } from './vfio/index.js';
 import { isENOENT, isXepaError, parsePublicKey } from './protocol/index.js';
@@ -69,6 +70,7 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
   if (past > 0) log.info({ jobs: past }, 'jobs of earlier runs loaded');
   const pciIds = createPciIds();
   const handlers = createHandlers({
+    isoFirmware: cachedIsoFirmwareCheck(config.isoDir ?? join(config.stateDir, 'isos')),
     fidelity: fidelityInputs({ sysfs }),
     finish: createFinishDeps({ stateDir: config.stateDir, run: tools, log, listDisks: () => listDisks({ sysfs, procfs }), efiDir: () => sysfs.exists('firmware/efi') }),
     agentId,

@@ -18,6 +18,8 @@ export interface HandlerDeps {
   pci?: (peers: { remote?: string; local?: string }[]) => Promise<NonNullable<PlanInputs['pci']>>;
   // Host facts and probes for the plan's fidelity report, for the accelerator the VM will use (docs/fidelity.md).
   fidelity?: (req: InstallRequestParsed, accel: 'kvm' | 'tcg') => Promise<FidelityInputs>;
+  // Refuses a firmware the request's ISO cannot boot when that ISO is already on the agent (agent/iso).
+  isoFirmware?: (sha256: string, firmware: 'bios' | 'uefi') => Promise<unknown>;
   // finish, job.backup and disk.restore-partition-table; without it they answer ERR_INTERNAL.
   finish?: FinishHandlerDeps;
 }
@@ -28,7 +30,9 @@ export function createHandlers(d: HandlerDeps): Handlers {
     const pci = d.pci ? await d.pci(ctx?.peer ? [ctx.peer] : []) : undefined;
     const accel = await d.accel();
     const fidelity = d.fidelity ? await d.fidelity(req, req.vm.accel === 'auto' ? accel.accel : req.vm.accel) : undefined;
-    return makePlan(req, { inventory: await d.readInventory(), accel, resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}), ...(fidelity ? { fidelity } : {}) });
+    const p = makePlan(req, { inventory: await d.readInventory(), accel, resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}), ...(fidelity ? { fidelity } : {}) });
+    await d.isoFirmware?.(req.iso.sha256, p.firmware);
+    return p;
   };
 
   const unconfigured = async (): Promise<never> => {

@@ -36,7 +36,7 @@ function image(o: { platformId?: number; initial?: { bootable?: boolean; rba: nu
   let sum = 0;
   for (let i = 0; i < 32; i += 2) sum = (sum + view.getUint16(c + i, true)) & 0xffff;
   view.setUint16(c + 28, (0x10000 - sum) & 0xffff, true);
-  if (o.breakChecksum) img[c + 28] ^= 1;
+  if (o.breakChecksum) img[c + 28] = img[c + 28]! ^ 1;
   const entry = (at: number, e: { bootable?: boolean; rba: number }, extension = false): void => {
     img[at] = e.bootable === false ? 0x00 : 0x88;
     img[at + 1] = extension ? 0x20 : 0x00;

@@ -29,7 +29,7 @@ function runtime(catalog?: BootCatalog) {
       return { path: '/isos/x.iso', sha256: 'a'.repeat(64), size: 10, reused: true };
     },
     ...(catalog ? { bootCatalog: async (path: string) => { calls.push(`catalog:${path}`); return catalog; } } : {}),
-    prepareFirmware: async (mode) => ({ mode }),
+    prepareFirmware: async () => ({ mode: 'bios' }),
     startVm: async () => { calls.push('start'); throw new XepaError('ERR_QEMU_START', 'not in this test'); },
     claimDisks: async () => { calls.push('claim'); return { release: async () => undefined }; },
     verifyDisks: async () => [],

@@ -9,6 +9,7 @@ import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { createConsoleRoutes, jobConsoleTargets } from './console/index.js';
 import { Procfs, Sysfs, listDisks, resolveDisks } from './host/index.js';
 import { JobManager, installSteps, recoverSteps } from './jobs/index.js';
+import { cachedIsoFirmwareCheck } from './iso/index.js';
 import { takeSnapshot } from './machine/index.js';
 import { createPciIds } from './pci/index.js';
 import type { VfioDeps } from './vfio/index.js';
@@ -72,6 +73,7 @@ async function main(log: Logger, config: AgentConfig): Promise<void> {
   if (past > 0) log.info({ jobs: past }, 'jobs of earlier runs loaded');
   const pciIds = createPciIds();
   const handlers = createHandlers({
+    isoFirmware: cachedIsoFirmwareCheck(config.isoDir ?? join(config.stateDir, 'isos')),
     fidelity: fidelityInputs({ sysfs }),
     finish: createFinishDeps({ stateDir: config.stateDir, run: tools, log, listDisks: () => listDisks({ sysfs, procfs }), efiDir: () => sysfs.exists('firmware/efi') }),
     agentId,

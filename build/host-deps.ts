@@ -80,6 +80,8 @@ export const TEST_PACKAGES: readonly string[] = [
   'grml-debootstrap',
   'gpgv',
   'debian-archive-keyring',
+  // the firmware check of issue 13 (agent/iso/el-torito.ts): GRUB's BIOS-only rescue CD is a real ISO to read
+  'grub-rescue-pc',
 ];
 
 // Everything: what the demo needs and what only the tests need (`xepa deps --tests`).

@@ -1,4 +1,6 @@
 import type { JobStep } from '../steps/index.js';
+import { checkBootFirmware, readIsoBootCatalog } from './boot-firmware.js';
+import type { BootCatalog } from './el-torito.js';
 import { fetchIso, type FetchIsoDeps, type FetchIsoRequest, type FetchIsoResult } from './fetch.js';
 
 /** What the fetch step hands on: the verified ISO in the agent's ISO directory. */
@@ -9,14 +11,18 @@ export interface FetchedIso {
 const mib = (n: number): string => (n / (1024 * 1024)).toFixed(1);
 
 // The step that brings the request's ISO into o.isoDir, verified (SHA-256 while streaming, resumable), within the
-// space and RAM budget left after the VM's memory. Nothing to undo: a verified ISO stays cached for the next job.
+// space and RAM budget left after the VM's memory, and then refuses a firmware its El Torito catalog has no boot
+// entry for (before the VM starts). Nothing to undo: a verified ISO stays cached for the next job.
 export function fetchIsoStep(o: {
   isoDir: string;
   // Loopback and link-local sources (agent option allowLocalIsoUrls): refused unless the operator allows them.
   allowLocalAddresses?: boolean;
   fetch?: (req: FetchIsoRequest, deps: FetchIsoDeps) => Promise<FetchIsoResult>;
+  // Reads the verified ISO's boot catalog (default: from the file).
+  readCatalog?: (path: string) => Promise<BootCatalog>;
 }): JobStep<FetchedIso> {
   const fetch = o.fetch ?? fetchIso;
+  const readCatalog = o.readCatalog ?? readIsoBootCatalog;
   return {
     name: 'fetch-iso',
     async run(ctx) {
@@ -40,6 +46,8 @@ export function fetchIsoStep(o: {
         },
       );
       ctx.emit('verifying', `sha256 ${iso.sha256.slice(0, 16)}… matches (${mib(iso.size)} MiB${iso.reused ? ', cached copy re-verified' : ', verified while streaming'})`, { progress: 1 });
+      const boots = checkBootFirmware(await readCatalog(iso.path), ctx.job.plan.firmware);
+      ctx.emit('verifying', `El Torito boot catalog: ${boots}; the VM boots it under ${ctx.job.plan.firmware === 'bios' ? 'BIOS' : 'UEFI'}`);
       ctx.values.iso = iso;
     },
   };

@@ -20,6 +20,8 @@ export interface HandlerDeps {
   resolveDisks: PlanInputs['resolveDisks'];
   // Host facts and probes for the plan's fidelity report, for the accelerator the VM will use (docs/fidelity.md).
   fidelity?: (req: InstallRequestParsed, accel: 'kvm' | 'tcg') => Promise<FidelityInputs>;
+  // Refuses a firmware the request's ISO cannot boot when that ISO is already on the agent (agent/iso).
+  isoFirmware?: (sha256: string, firmware: 'bios' | 'uefi') => Promise<unknown>;
   // finish, job.backup and disk.restore-partition-table; without it they answer ERR_INTERNAL.
   finish?: FinishHandlerDeps;
 }
@@ -33,7 +35,9 @@ export function createHandlers(d: HandlerDeps): Handlers {
     const accel = await d.accel();
     const fidelity = d.fidelity ? await d.fidelity(req, req.vm.accel === 'auto' ? accel.accel : req.vm.accel) : undefined;
     const { inventory, pci } = snap;
-    return makePlan(req, { inventory, accel, resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}), ...(fidelity ? { fidelity } : {}) });
+    const p = makePlan(req, { inventory, accel, resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}), ...(fidelity ? { fidelity } : {}) });
+    await d.isoFirmware?.(req.iso.sha256, p.firmware);
+    return p;
   };
   const plan = async (req: InstallRequestParsed, ctx?: CallContext): Promise<Plan> => {
     const snap = await snapshotFor(ctx);

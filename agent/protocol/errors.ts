@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'ERR_FETCH_SIZE',
   'ERR_FETCH_CHANGED',
   'ERR_FETCH_TIMEOUT',
+  // An ISO with no El Torito boot entry for the VM's firmware (agent/iso/boot-firmware.ts)
+  'ERR_ISO_FIRMWARE',
   'ERR_QMP_PROTOCOL',
   'ERR_QMP_COMMAND',
   'ERR_QMP_DISCONNECTED',

@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import type { JobEnv } from '../../agent/jobs/index.js';
 import { installSteps } from '../../agent/jobs/index.js';
 import { hostDevicesOf } from '../../agent/fidelity/index.js';
+import { fetchIsoStep, type BootCatalog } from '../../agent/iso/index.js';
 import type { InstallRequestParsed, Plan } from '../../agent/protocol/index.js';
 import { XepaError } from '../../agent/protocol/index.js';
 import type { JobStep } from '../../agent/steps/index.js';
@@ -18,6 +19,8 @@ export interface FakeRuntime {
     iso: { url: string; sha256: string; size?: number | undefined },
     opts: { signal: AbortSignal; reserveBytes: number; onProgress: (p: { bytes: number; total?: number | undefined }) => void },
   ): Promise<{ path: string; sha256: string; size: number; reused: boolean }>;
+  // The fetched ISO's El Torito catalog (default: a BIOS and a UEFI boot entry, as hybrid installer ISOs have).
+  bootCatalog?(path: string): Promise<BootCatalog>;
   prepareFirmware(mode: 'bios' | 'uefi', jobDir: string): Promise<VmFirmware>;
   startVm(spec: VmSpec): Promise<RunningVmHandle>;
   claimDisks(job: string, paths: string[]): Promise<{ release(): Promise<void> }>;
@@ -28,6 +31,14 @@ export interface FakeRuntime {
   bindVfio?(job: string, devices: { bdf: string; group: number }[]): Promise<{ release(): Promise<void> }>;
 }
 
+const HYBRID: BootCatalog = {
+  catalogSector: 33,
+  entries: [
+    { platform: 'bios', platformId: 0, bootable: true, media: 'no-emulation', loadRba: 34, sectorCount: 4 },
+    { platform: 'uefi', platformId: 0xef, bootable: true, media: 'no-emulation', loadRba: 40, sectorCount: 0 },
+  ],
+};
+
 // A step that stands in for one of the real ones, by name.
 const standIn = (name: string, run: JobStep['run']): JobStep => ({ name, run });
 
@@ -35,6 +46,12 @@ const standIn = (name: string, run: JobStep['run']): JobStep => ({ name, run });
 export function jobEnv(rt: FakeRuntime): JobEnv {
   const log = rt.log ?? pino({ level: 'silent' });
   let jobId = '';
+  const fetch: NonNullable<Parameters<typeof fetchIsoStep>[0]['fetch']> = (req, deps) =>
+    rt.fetchIso({ url: req.url, sha256: req.sha256, size: req.size }, {
+      signal: deps.signal ?? new AbortController().signal,
+      reserveBytes: deps.budget?.reserveBytes ?? 0,
+      onProgress: (p) => deps.onProgress?.({ bytes: p.bytes, ...(p.total !== undefined ? { total: p.total } : {}) } as never),
+    });
   const real = installSteps({
     log,
     isoDir: '/nonexistent',
@@ -42,12 +59,7 @@ export function jobEnv(rt: FakeRuntime): JobEnv {
     run: async () => ({ code: 1, stdout: '', stderr: 'no tools in unit tests' }),
     backup: async (jobDir, plan) => (await rt.backupPartitionTables?.(jobDir, plan)) ?? [],
     guestNet: { isolate: async () => { throw new XepaError('ERR_UNAVAILABLE', 'no guest network in unit tests'); } } as never,
-    fetch: (req, deps) =>
-      rt.fetchIso({ url: req.url, sha256: req.sha256, size: req.size }, {
-        signal: deps.signal ?? new AbortController().signal,
-        reserveBytes: deps.budget?.reserveBytes ?? 0,
-        onProgress: (p) => deps.onProgress?.({ bytes: p.bytes, ...(p.total !== undefined ? { total: p.total } : {}) } as never),
-      }),
+    fetch,
     claim: (paths) => rt.claimDisks(jobId, paths),
     ...(rt.bindVfio
       ? { bind: async (job: string, devices: { bdf: string; group: number }[]) => {
@@ -59,6 +71,8 @@ export function jobEnv(rt: FakeRuntime): JobEnv {
     prepareFirmware: (mode, dir) => rt.prepareFirmware(mode, dir),
   });
   const replaced: Record<string, JobStep> = {
+    // The real fetch step over the fake download, its ISO's boot catalog from the runtime (the file is not real).
+    'fetch-iso': fetchIsoStep({ isoDir: '/nonexistent', fetch, readCatalog: (path) => rt.bootCatalog?.(path) ?? Promise.resolve(HYBRID) }) as JobStep,
     'disks-back': standIn('disks-back', async (ctx) => async () => {
       const problems = await rt.verifyDisks(ctx.job.plan);
       if (problems.length > 0) throw new XepaError('ERR_DEVICE_NOT_FOUND', `after the VM: ${problems.join('; ')}`);

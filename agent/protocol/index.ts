@@ -13,5 +13,6 @@ export * from './json-shape.js';
 export * from './http-status.js';
 export * from './redact-url.js';
 export * from './health.js';
+export * from './keymap.js';
 export * from './version.js';
 export { formatSeconds } from './duration.js';

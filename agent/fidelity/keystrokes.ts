@@ -1,30 +1,7 @@
-import type { KeyStep } from '../protocol/index.js';
-import { XepaError } from '../protocol/index.js';
+import { chordOf, type KeyChord, type KeyStep } from '../protocol/index.js';
 
-// QMP's send-key takes QKeyCode names; a chord is the keys held together.
-export type KeyChord = string[];
-
-const NAMED: Record<string, string> = {
-  ' ': 'spc', '\n': 'ret', '\t': 'tab', '-': 'minus', '=': 'equal', '[': 'bracket_left', ']': 'bracket_right',
-  ';': 'semicolon', "'": 'apostrophe', '`': 'grave_accent', '\\': 'backslash', ',': 'comma', '.': 'dot', '/': 'slash',
-};
-// US layout: the shifted characters and the key they are on.
-const SHIFTED: Record<string, string> = {
-  '!': '1', '@': '2', '#': '3', $: '4', '%': '5', '^': '6', '&': '7', '*': '8', '(': '9', ')': '0',
-  _: 'minus', '+': 'equal', '{': 'bracket_left', '}': 'bracket_right', ':': 'semicolon', '"': 'apostrophe',
-  '~': 'grave_accent', '|': 'backslash', '<': 'comma', '>': 'dot', '?': 'slash',
-};
-
-// The chord that types one character on a US keyboard; ERR_BAD_REQUEST for what a US keyboard cannot type. Pure.
-export function chordOf(ch: string): KeyChord {
-  if (/^[a-z0-9]$/.test(ch)) return [ch];
-  if (/^[A-Z]$/.test(ch)) return ['shift', ch.toLowerCase()];
-  const named = NAMED[ch];
-  if (named) return [named];
-  const base = SHIFTED[ch];
-  if (base) return ['shift', base];
-  throw new XepaError('ERR_BAD_REQUEST', `cannot type ${JSON.stringify(ch)} on a US keyboard through send-key`);
-}
+// The US keymap (chordOf) lives in agent/protocol/keymap.ts: the controller's `xepa type` uses it too.
+export { chordOf, type KeyChord };
 
 // One action of a running script: press a chord, or wait.
 export type KeyAction = { keys: KeyChord } | { waitMs: number };

@@ -13,6 +13,7 @@ export * from './json-shape.js';
 export * from './http-status.js';
 export * from './redact-url.js';
 export * from './health.js';
+export * from './keymap.js';
 export * from './version.js';
 export { formatSeconds } from './duration.js';
 export * from './enrolment.js';

@@ -5,6 +5,7 @@ import { demoCommand } from './commands/demo.js';
 import { qmpCommand } from './commands/qmp.js';
 import { screenshotCommand } from './commands/screenshot.js';
 import { serialCommand } from './commands/serial.js';
+import { typeCommand } from './commands/type.js';
 import { depsCommand } from './commands/deps.js';
 import { injectCommand } from './commands/inject.js';
 import { rescueCommand } from './commands/rescue.js';
@@ -38,6 +39,7 @@ usage: xepa VERB [options]   (xepa VERB --help for a verb's options)
   console HOST               the installer's screen: web console link, or --vnc-port PORT for a native VNC viewer
   serial HOST [N]            attach this terminal to serial port N (0 or 1), earlier output first; Ctrl-] detaches
   qmp HOST [CMD [ARGS]]      run a QMP command, or --listen PATH|[HOST:]PORT for qmp-shell/socat (allow-listed commands)
+  type HOST TEXT             type TEXT on the VM's keyboard (US layout, \n = Enter) over one QMP session
   screenshot HOST -o F.png   save the installer's screen as PNG
 HOST is host[:port] (default port 7443), wss://host:port or a registered agent id; the agent's TLS fingerprint
 is pinned (--fingerprint, XEPA_FINGERPRINT, or the one recorded by inject). Keys live in $XEPA_HOME or ~/.config/xepa.`;
@@ -61,6 +63,7 @@ const VERBS: Record<string, (argv: string[], o: Output) => Promise<number>> = {
   console: consoleCommand,
   serial: serialCommand,
   qmp: qmpCommand,
+  type: typeCommand,
   screenshot: screenshotCommand,
 };
 

@@ -16,3 +16,5 @@ export { runQmpCommand } from './qmp-command.js';
 export { pipeQmp, QMP_PIPE_WINDOW, type QmpPipeResult } from './qmp-pipe.js';
 export { webConsoleBase, nativeConsoleHint } from './web-console-link.js';
 export { openWhenRunning, type WaitForVmOptions } from './wait-for-vm.js';
+export { openQmpSession, type QmpStreamSession } from './qmp-session.js';
+export { typeText, gapAfter, unescapeTypeText, DEFAULT_TYPE_PACE_MS, DEFAULT_TYPE_HOLD_MS, type TypeOptions, type TypeResult } from './qmp-type.js';

@@ -82,6 +82,9 @@ export const TEST_PACKAGES: readonly string[] = [
   'debian-archive-keyring',
   // the firmware check of issue 13 (agent/iso/el-torito.ts): GRUB's BIOS-only rescue CD is a real ISO to read
   'grub-rescue-pc',
+  // the debian vendor module's test media (build/debian-netboot): apt-get update/download and apt-helper fetch
+  // Debian's InRelease, the installer SHA256SUMS and debian-installer-12-netboot-amd64; dpkg-deb (dpkg) unpacks it
+  'apt',
 ];
 
 // Everything: what the demo needs and what only the tests need (`xepa deps --tests`).

@@ -12,6 +12,9 @@ export const ModuleOverride = z
     bases: z.record(z.string()).optional(), // replaces the named upstream bases
     validation: z.record(z.unknown()).optional(), // merged into the module's validation (replaced if `kind` differs)
     disabled: z.boolean().optional(), // hides the module from the catalog and the updater
+    // the policy: the lowest validation level that promotes (default `install`; `boot` for a mirror known to be
+    // incomplete, where the installer cannot finish)
+    promoteAt: z.enum(['install', 'boot']).optional(),
   })
   .strict();
 export type ModuleOverride = z.infer<typeof ModuleOverride>;

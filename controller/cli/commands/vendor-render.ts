@@ -5,15 +5,17 @@ import { bytes, table } from '../output.js';
 export function renderCatalog(doc: CatalogDoc, detailed: boolean): string {
   const out: string[] = [];
   if (!detailed) {
-    out.push(table([['OS', 'BOOT', 'STABLE', 'CANDIDATE', 'PREVIOUS', 'SOURCE', 'VALIDATION'], ...doc.os.map((m) => [
-      m.name, m.boot, m.channels.stable ?? '-', m.channels.candidate ?? '-', m.channels.previous ?? '-', m.upstream.source, m.validation,
+    const levelOf = (m: CatalogDoc['os'][number], v: string | undefined): string => m.releases.find((r) => r.version === v)?.validation?.level ?? '-';
+    out.push(table([['OS', 'BOOT', 'STABLE', 'LEVEL', 'CANDIDATE', 'LEVEL', 'PREVIOUS', 'SOURCE', 'VALIDATION', 'PROMOTES AT'], ...doc.os.map((m) => [
+      m.name, m.boot, m.channels.stable ?? '-', levelOf(m, m.channels.stable), m.channels.candidate ?? '-', levelOf(m, m.channels.candidate),
+      m.channels.previous ?? '-', m.upstream.source, m.validation, m.promoteAt ?? 'install',
     ])]));
   } else {
     for (const m of doc.os) {
-      out.push(`${m.title} (${m.name}): boots ${m.boot}, validation ${m.validation}`);
+      out.push(`${m.title} (${m.name}): boots ${m.boot}, validation ${m.validation}, promotes at level ${m.promoteAt ?? 'install'}`);
       if (m.releases.length === 0) out.push('no releases yet');
-      else out.push(table([['VERSION', 'STATUS', 'CHANNELS', 'VALIDATION', 'FILES'], ...m.releases.map((r) => [
-        r.version, r.status, r.channels.join(',') || '-',
+      else out.push(table([['VERSION', 'STATUS', 'CHANNELS', 'LEVEL', 'VALIDATION', 'FILES'], ...m.releases.map((r) => [
+        r.version, r.status, r.channels.join(',') || '-', r.validation?.level ?? '-',
         r.rejection ? `rejected: ${r.rejection.reason}` : r.validation ? `${r.validation.status}${r.validation.reason ? `: ${r.validation.reason}` : ''}` : '-',
         r.files.map((f) => `${f.name} (${bytes(f.size)})`).join(', ') || '-',
       ])]));

@@ -23,6 +23,7 @@ export function catalogEntry(m: OsModule, idx: ReleaseIndex, base: string): Cata
     ...(m.notes ? { notes: m.notes } : {}),
     boot: m.boot.method,
     validation: m.validation.kind,
+    promoteAt: m.promoteAt,
     upstream: { source: m.upstream.source.kind, checksums: m.upstream.checksums.kind, signature: m.upstream.signature },
     channels: {
       ...(idx.stable ? { stable: idx.stable } : {}),
@@ -38,7 +39,7 @@ export function catalogEntry(m: OsModule, idx: ReleaseIndex, base: string): Cata
         channels: ch[r.version] ?? [],
         addedAt: r.addedAt,
         ...(r.promotedAt ? { promotedAt: r.promotedAt } : {}),
-        ...(r.validation ? { validation: { status: r.validation.status, kind: r.validation.kind, at: r.validation.at, ...(r.validation.reason ? { reason: r.validation.reason } : {}) } } : {}),
+        ...(r.validation ? { validation: { status: r.validation.status, kind: r.validation.kind, ...(r.validation.level ? { level: r.validation.level } : {}), at: r.validation.at, ...(r.validation.reason ? { reason: r.validation.reason } : {}) } } : {}),
         ...(r.rejection ? { rejection: r.rejection } : {}),
         files: r.files.map((f) => ({ name: f.name, role: f.role, size: f.size, sha256: f.sha256, url: fileUrl(base, m.name, r.version, f.name), origin: f.origin })),
         ...(isoFile ? { installIso: { name: isoFile.name, url: fileUrl(base, m.name, r.version, isoFile.name), sha256: isoFile.sha256, size: isoFile.size } } : {}),

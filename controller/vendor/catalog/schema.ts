@@ -10,7 +10,7 @@ export const CatalogRelease = z.object({
   channels: z.array(z.string()),
   addedAt: z.string(),
   promotedAt: z.string().optional(),
-  validation: z.object({ status: z.string(), kind: z.string(), at: z.string(), reason: z.string().optional() }).optional(),
+  validation: z.object({ status: z.string(), kind: z.string(), level: z.string().optional(), at: z.string(), reason: z.string().optional() }).optional(),
   rejection: z.object({ code: z.string(), reason: z.string() }).optional(),
   files: z.array(CatalogFile),
   installIso: z.object({ name: z.string(), url: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number() }).optional(),
@@ -26,6 +26,7 @@ export const CatalogOs = z.object({
   notes: z.string().optional(),
   boot: z.enum(['iso', 'kernel-initrd']),
   validation: z.string(),
+  promoteAt: z.string().optional(), // the policy: the lowest validation level that promotes
   upstream: z.object({ source: z.string(), checksums: z.string(), signature: z.record(z.unknown()) }),
   channels: z.object({ stable: z.string().optional(), previous: z.string().optional(), candidate: z.string().optional() }),
   releases: z.array(CatalogRelease),

@@ -33,6 +33,7 @@ function merge(raw: unknown, o: ModuleOverride | undefined): unknown {
   const m = raw as Record<string, unknown>;
   const upstream = (m.upstream ?? {}) as Record<string, unknown>;
   const out: Record<string, unknown> = { ...m, upstream: { ...upstream, bases: { ...(upstream.bases as object | undefined), ...o.bases } } };
+  if (o.promoteAt) out.promoteAt = o.promoteAt;
   if (o.validation) {
     const cur = (m.validation ?? {}) as Record<string, unknown>;
     out.validation = o.validation.kind === undefined || o.validation.kind === cur.kind ? { ...cur, ...o.validation } : o.validation;

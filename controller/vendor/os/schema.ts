@@ -72,6 +72,17 @@ export const ReleaseSource = z.discriminatedUnion('kind', [
       versionPattern: regex.optional(), // applied to each entry; capture group 1 (or the match) is the version
     })
     .strict(),
+  // Debian's signed suite index: InRelease, verified with gpgv against the keyrings; the release is the installer
+  // build that `<installer>/current` names (the build whose SHA256SUMS digest the index gives for `current` too)
+  z
+    .object({
+      kind: z.literal('debian-inrelease'),
+      url: template, // the suite's InRelease: `{base.mirror}/dists/bookworm/InRelease`
+      suite: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/), // the codename or suite the signed index must name
+      installer: z.string().regex(/^[a-z0-9-]+\/installer-[a-z0-9]+$/).default('main/installer-amd64'),
+      keyrings: z.array(z.string().min(1).max(300)).min(1).default(['/usr/share/keyrings/debian-archive-keyring.gpg']),
+    })
+    .strict(),
   z.object({ kind: z.literal('manual') }).strict(),
 ]);
 
@@ -81,9 +92,13 @@ export const ChecksumSource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('per-file'), suffix: z.string().regex(/^\.[A-Za-z0-9.]+$/), algorithm }).strict(),
   z.object({ kind: z.literal('asset-digest'), algorithm }).strict(), // the JSON API's asset digest field
   z.object({ kind: z.literal('given') }).strict(), // the operator gives it (generic)
+  // the checksum file a signed index names with its own digest (Debian: SHA256SUMS listed in InRelease); files are
+  // looked up by their path relative to that checksum file
+  z.object({ kind: z.literal('signed-sums-file'), algorithm: z.literal('sha256') }).strict(),
 ]);
 
-// Upstream signatures: declared so operators see what upstream offers; XEPA verifies digests, not signatures yet.
+// Upstream signatures: declared so operators see what upstream offers. XEPA verifies digests; signatures only where the
+// source itself is a signed index (debian-inrelease: gpgv), not these declarations yet.
 export const SignatureSource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none'), note: z.string().max(300).optional() }).strict(),
   z.object({ kind: z.enum(['gpg', 'minisign', 'sigstore']), url: template, keys: z.array(z.string().max(200)).default([]) }).strict(),
@@ -100,6 +115,21 @@ export const Validation = z.discriminatedUnion('kind', [
   // no automatic validation: a release stays candidate until `xepa vendor promote`
   z.object({ kind: z.literal('manual') }).strict(),
 ]);
+
+// What a validation kind proves when it passes: `install` (a complete unattended install, then the installed disk
+// booted alone to its marker) or `boot` (the installer booted, unattended, to its marker). Manual proves nothing.
+export type ValidationLevel = 'install' | 'boot';
+export const VALIDATION_LEVELS = ['install', 'boot'] as const;
+export function validationLevel(kind: string): ValidationLevel | undefined {
+  if (kind === 'iso-install') return 'install';
+  if (kind === 'kernel-boot' || kind === 'iso-boot') return 'boot';
+  return undefined;
+}
+// Whether a release validated at `level` may be promoted under the policy `promoteAt`.
+export function levelMeets(level: ValidationLevel | undefined, promoteAt: ValidationLevel): boolean {
+  if (!level) return false;
+  return promoteAt === 'boot' || level === 'install';
+}
 
 // How the OS boots.
 export const BootMethod = z.discriminatedUnion('method', [
@@ -139,6 +169,9 @@ export const OsModule = z
       })
       .strict(),
     validation: Validation,
+    // the lowest validation level the updater promotes at: `install` unless the operator accepts `boot` (a mirror
+    // known to be incomplete, an OS whose validation cannot install): config `modules.NAME.promoteAt`
+    promoteAt: z.enum(VALIDATION_LEVELS).default('install'),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -159,6 +192,9 @@ export const OsModule = z
       if ((f.from.kind === 'given') !== (m.upstream.source.kind === 'manual')) {
         ctx.addIssue({ code: 'custom', path: ['files'], message: `${f.name}: 'given' files go with a 'manual' source, and only they do` });
       }
+    }
+    if ((m.upstream.checksums.kind === 'signed-sums-file') !== (m.upstream.source.kind === 'debian-inrelease')) {
+      ctx.addIssue({ code: 'custom', path: ['upstream', 'checksums'], message: "'signed-sums-file' checksums go with a 'debian-inrelease' source, and only they do" });
     }
     if ((m.upstream.checksums.kind === 'given') !== (m.upstream.source.kind === 'manual')) {
       ctx.addIssue({ code: 'custom', path: ['upstream', 'checksums'], message: "'given' checksums go with a 'manual' source, and only they do" });

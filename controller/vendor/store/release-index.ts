@@ -22,6 +22,8 @@ export const ValidationRecord = z.object({
   status: z.enum(['pending', 'passed', 'failed', 'manual']),
   at: z.string(),
   kind: z.string(),
+  // what a passed run proved: `install` (installed, then the installed disk booted) or `boot` (the installer booted)
+  level: z.enum(['install', 'boot']).optional(),
   seconds: z.number().optional(),
   reason: z.string().optional(),
   log: z.array(z.string()).optional(), // the last serial lines

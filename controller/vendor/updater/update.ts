@@ -1,7 +1,7 @@
 // The updater: poll upstream, take the latest release in as a candidate (verified), validate it, and promote it
 // to stable only when validation passes. Failures are recorded on the release, never promoted.
 import { isXepaError, toWireError } from '../../../agent/protocol/index.js';
-import type { OsModule } from '../os/schema.js';
+import { levelMeets, validationLevel, type OsModule } from '../os/schema.js';
 import { addCandidate, addDerivedFile, addRejected, promote, recordValidation, resolveRelease, type Release } from '../store/index.js';
 import { listUpstreamReleases, pickLatest, planRelease, type GivenFile } from '../upstream/index.js';
 import { ingestRelease, wrapBootIso, type IngestDeps } from './ingest.js';
@@ -32,15 +32,29 @@ export async function validateAndPromote(m: OsModule, r: Release, d: UpdaterDeps
   say(d, m.name, r.version, 'validate', `validating: ${m.validation.kind} (QEMU ${d.accel ?? 'tcg'})`);
   await store.updateIndex(m.name, (i) => recordValidation(i, r.version, { status: 'pending', at: store.clock().toISOString(), kind: m.validation.kind }, store.clock()));
   const out = await validateRelease(m, r, { ...d, log: d.serialLog ? (l) => d.serialLog!(m.name, l) : undefined });
-  const rec = { status: out.ok ? 'passed' : 'failed', at: store.clock().toISOString(), kind: out.kind, seconds: out.seconds, reason: out.reason, log: out.log } as const;
+  const level = out.ok ? validationLevel(out.kind) : undefined;
+  const rec = { status: out.ok ? 'passed' : 'failed', at: store.clock().toISOString(), kind: out.kind, ...(level ? { level } : {}), seconds: out.seconds, reason: out.reason, log: out.log } as const;
   await store.updateIndex(m.name, (i) => recordValidation(i, r.version, rec, store.clock()));
   if (!out.ok) {
     say(d, m.name, r.version, 'validate', `validation failed: ${out.reason}; stays candidate`);
     return { os: m.name, version: r.version, action: 'candidate', detail: `validation failed: ${out.reason}`, code: 'ERR_VALIDATION_FAILED' };
   }
-  const idx = await store.updateIndex(m.name, (i) => promote(i, r.version, store.clock()));
-  say(d, m.name, r.version, 'promote', `validation passed (${out.reason}); ${r.version} is now stable`);
-  return { os: m.name, version: r.version, action: 'promoted', detail: out.reason, ...(idx.stable ? { stable: idx.stable } : {}) };
+  return promoteIfPolicy(m, r.version, level, out.reason, d);
+}
+
+// Promotes a release that passed validation when its level meets the module's policy (promoteAt); else it stays
+// candidate, saying which policy would accept it.
+async function promoteIfPolicy(m: OsModule, version: string, level: 'install' | 'boot' | undefined, reason: string, d: UpdaterDeps): Promise<UpdateResult> {
+  const store = d.store;
+  if (!levelMeets(level, m.promoteAt)) {
+    const detail = `validated at level ${level ?? 'none'} (${reason}); the policy promotes at ${m.promoteAt}: stays candidate ` +
+      `(config modules.${m.name}.promoteAt "boot" accepts it, or xepa vendor promote)`;
+    say(d, m.name, version, 'validate', detail);
+    return { os: m.name, version, action: 'candidate', detail };
+  }
+  const idx = await store.updateIndex(m.name, (i) => promote(i, version, store.clock()));
+  say(d, m.name, version, 'promote', `validation passed at level ${level} (${reason}); ${version} is now stable`);
+  return { os: m.name, version, action: 'promoted', detail: `${level}: ${reason}`, ...(idx.stable ? { stable: idx.stable } : {}) };
 }
 
 // Stores a planned release as a candidate (or records its rejection) and carries it through validation.
@@ -94,6 +108,10 @@ async function updateOnce(m: OsModule, d: UpdaterDeps, o: UpdateOptions): Promis
       const pendingValidation = known.status === 'candidate' && (known.validation === undefined || known.validation.status === 'pending');
       if (known.status === 'rejected' && !o.retryRejected) return { os: m.name, version, action: 'rejected', detail: `rejected earlier: ${known.rejection?.reason ?? '?'} (--retry-rejected to try again)`, code: known.rejection?.code ?? 'ERR_FETCH_DIGEST' };
       if (known.status === 'candidate' && (pendingValidation || o.revalidate)) return await validateAndPromote(m, known, d);
+      // passed before, below the policy of then: the policy may accept it now (promoteAt changed)
+      if (known.status === 'candidate' && known.validation?.status === 'passed' && levelMeets(known.validation.level, m.promoteAt)) {
+        return await promoteIfPolicy(m, version, known.validation.level, known.validation.reason ?? 'passed earlier', d);
+      }
       if (known.status === 'candidate') return { os: m.name, version, action: 'candidate', detail: `validation ${known.validation?.status}: ${known.validation?.reason ?? ''} (--revalidate to run it again)` };
       if (known.status === 'withdrawn') return { os: m.name, version, action: 'skipped', detail: 'withdrawn by a rollback: not promoted again' };
       if (known.status === 'promoted') return { os: m.name, version, action: 'up-to-date', detail: idx.stable === version ? 'already stable' : 'promoted before', ...(idx.stable ? { stable: idx.stable } : {}) };

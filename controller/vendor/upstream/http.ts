@@ -35,6 +35,11 @@ export function fetchFailure(url: string, err: unknown, signal?: AbortSignal): X
 
 // GETs `url` and returns its body as text; non-2xx is ERR_FETCH_HTTP, a body over maxBytes ERR_FETCH_SIZE.
 export async function fetchText(url: string, o: TextRequest = {}): Promise<string> {
+  return (await fetchBytes(url, o)).toString('utf8');
+}
+
+// GETs `url` and returns its body as received (signed documents and files checked by digest); rules as fetchText.
+export async function fetchBytes(url: string, o: TextRequest = {}): Promise<Buffer> {
   const fetch = o.fetch ?? globalThis.fetch;
   const max = o.maxBytes ?? DEFAULT_MAX;
   const signal = timeoutSignal(o.timeoutMs ?? 30_000, o.signal);
@@ -56,7 +61,7 @@ export async function fetchText(url: string, o: TextRequest = {}): Promise<strin
       if (n > max) throw new XepaError('ERR_FETCH_SIZE', `${url}: more than the ${max} bytes a release document may have`);
       chunks.push(chunk as Uint8Array);
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   } catch (err) {
     throw fetchFailure(url, err, signal);
   }

@@ -60,8 +60,19 @@ export function parseRelease(text: string): Omit<VerifiedRelease, 'signer'> {
   return { fields, sha256 };
 }
 
+// A clearsigned document with nothing around it: gpgv accepts text before and after the signed block (and writes
+// out only the signed part), apt refuses such files, and so does this.
+export function checkClearsignFrame(doc: Buffer): void {
+  const text = doc.toString('latin1');
+  const begin = '-----BEGIN PGP SIGNED MESSAGE-----';
+  const end = /-----END PGP SIGNATURE-----\r?\n?$/;
+  if (!text.startsWith(begin)) throw new XepaError('ERR_SIGNATURE', 'the InRelease has text before its signed block (or is not clearsigned): refused');
+  if (!end.test(text) || text.indexOf(begin, 1) !== -1) throw new XepaError('ERR_SIGNATURE', 'the InRelease has text after its signature, or a second signed block: refused');
+}
+
 // Verifies an InRelease document and parses what the signature covers.
 export async function verifyInRelease(doc: Buffer, o: { keyrings?: string[]; spawn?: typeof childProcess.spawn } = {}): Promise<VerifiedRelease> {
+  checkClearsignFrame(doc);
   const { text, signer } = await gpgvVerify(doc, o.keyrings ?? DEBIAN_ARCHIVE_KEYRINGS, o.spawn);
   const parsed = parseRelease(text);
   if (!parsed.fields['Suite'] || parsed.sha256.size === 0) throw new XepaError('ERR_SIGNATURE', 'the signed text is not a Release file (no Suite field or no SHA256 list)');

@@ -4,6 +4,7 @@ import { XepaError } from '../../../agent/protocol/index.js';
 import type { ModuleFile, OsModule } from '../os/schema.js';
 import { baseVars, expandTemplate, versionVars, type TemplateVars } from '../os/templates.js';
 import { parseAssetDigest, parseSingleSum, parseSums, requireDigest, type Digest } from './checksums.js';
+import { fetchSignedSums, parseSumsByPath, pathUnder } from './debian-release.js';
 import { fetchText, type TextRequest } from './http.js';
 import type { UpstreamRelease } from './release.js';
 
@@ -63,6 +64,7 @@ export async function planRelease(m: OsModule, rel: UpstreamRelease, http: TextR
   const downloads: DownloadPlan[] = [];
   const extracts: ExtractPlan[] = [];
   let sums: Map<string, string> | undefined;
+  let signedSums: Map<string, string> | undefined;
   const sumsCache = new Map<string, Map<string, string>>();
   for (const f of m.files) {
     if (f.from.kind === 'archive') {
@@ -101,6 +103,15 @@ export async function planRelease(m: OsModule, rel: UpstreamRelease, http: TextR
         const asset = [...(rel.assets?.values() ?? [])].find((a) => a.url === url);
         hex = parseAssetDigest(asset?.digest, cs.algorithm);
         if (!hex) throw new XepaError('ERR_FETCH_DIGEST', `${m.name} ${rel.version}: the API gives no ${cs.algorithm} digest for ${f.name}`);
+        break;
+      }
+      case 'signed-sums-file': {
+        const s = rel.signedSums;
+        if (!s) throw new XepaError('ERR_MODULE_INVALID', `${m.name} ${rel.version}: the source gave no signed checksum file`);
+        signedSums ??= parseSumsByPath(await fetchSignedSums(s, http));
+        const rel_ = pathUnder(s.url, url);
+        hex = rel_ === undefined ? undefined : signedSums.get(rel_);
+        if (!hex) throw new XepaError('ERR_FETCH_DIGEST', `${s.url} has no digest for ${rel_ ?? url}: refusing to download an unverifiable file`);
         break;
       }
       case 'given':

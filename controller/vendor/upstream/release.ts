@@ -10,4 +10,6 @@ export interface UpstreamAsset {
 export interface UpstreamRelease {
   version: string;
   assets?: Map<string, UpstreamAsset>;
+  // a checksum file whose digest a verified signed index gave (Debian: SHA256SUMS listed in InRelease)
+  signedSums?: { url: string; sha256: string; size: number; signer: string; index: string };
 }

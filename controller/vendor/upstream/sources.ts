@@ -4,6 +4,7 @@ import { VERSION, isSafeName } from '../os/names.js';
 import type { OsModule } from '../os/schema.js';
 import { baseVars, expandTemplate } from '../os/templates.js';
 import { parseDirectoryListing } from './directory-listing.js';
+import { listDebianReleases } from './debian-release.js';
 import type { TextRequest } from './http.js';
 import { fetchText } from './http.js';
 import { parseJsonApi } from './json-api.js';
@@ -31,5 +32,7 @@ export async function listUpstreamReleases(m: OsModule, http: TextRequest = {}):
       return parseDirectoryListing(await fetchText(url, http), src.versionPattern).filter((v) => isSafeName(VERSION, v)).map((version) => ({ version }));
     case 'release-feed':
       return parseReleaseFeed(await fetchText(url, http), src).filter((v) => isSafeName(VERSION, v)).map((version) => ({ version }));
+    case 'debian-inrelease':
+      return listDebianReleases(src, url, http);
   }
 }

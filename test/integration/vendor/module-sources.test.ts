@@ -25,6 +25,7 @@ describe('the built-in modules against fakes of their upstreams', () => {
         alpine: { bases: { cdn: `${base}/alpine` }, ...manual },
         freebsd: { bases: { files: `${base}/ISO-IMAGES` } },
         talos: { disabled: true },
+        debian: { disabled: true },
       },
     }));
   });

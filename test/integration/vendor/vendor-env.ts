@@ -21,16 +21,18 @@ export interface VendorEnv {
   vendor(args: string[]): Promise<{ code: number; out: string; err: string }>;
 }
 
-// Validation settings for the fakes: talos boots to BOOT_MARKER; generic installs and boots to the test ISO's marker.
+// Validation settings for the fakes: talos boots to BOOT_MARKER (a boot-level validation: its policy accepts boot);
+// generic installs and boots to the test ISO's marker (install level, the default policy).
 export function testConfig(upBase: string, iso: TestIso, talosValidation: Record<string, unknown> = {}, genericValidation?: Record<string, unknown>): unknown {
   return {
     modules: {
-      talos: { bases: { api: `${upBase}/api`, files: `${upBase}/download` }, validation: talosValidation.kind ? talosValidation : { marker: BOOT_MARKER, timeoutSeconds: 150, memoryMiB: 512, ...talosValidation } },
+      talos: { bases: { api: `${upBase}/api`, files: `${upBase}/download` }, promoteAt: 'boot', validation: talosValidation.kind ? talosValidation : { marker: BOOT_MARKER, timeoutSeconds: 150, memoryMiB: 512, ...talosValidation } },
       generic: { validation: genericValidation ?? { kind: 'iso-install', bootMarker: iso.marker, installTimeoutSeconds: 170, bootTimeoutSeconds: 170, diskMiB: 128, memoryMiB: 512 } },
       nixos: { disabled: true },
       flatcar: { disabled: true },
       alpine: { disabled: true },
       freebsd: { disabled: true },
+      debian: { disabled: true },
     },
   };
 }

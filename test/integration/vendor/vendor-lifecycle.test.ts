@@ -101,7 +101,7 @@ describe('the vendor updater against a fake upstream', () => {
     env.up.files.set('/isos/xepa-test-1.iso', isoBytes);
     env.up.files.set('/isos/SHA256SUMS', sha256sums({ 'xepa-test-1.iso': isoBytes, 'other.iso': Buffer.from('x') }));
     const r = await env.vendor(['add', 'generic@test-1', '--url', `${env.up.base}/isos/xepa-test-1.iso`, '--sums-url', `${env.up.base}/isos/SHA256SUMS`]);
-    expect(r.out).toMatch(/generic\s+test-1\s+promoted\s+test-1\s+installed in/);
+    expect(r.out).toMatch(/generic\s+test-1\s+promoted\s+test-1\s+install: installed in/);
     expect(r.code).toBe(0);
     const rel = (await env.store.readIndex('generic')).releases[0]!;
     expect(rel.files[0]).toMatchObject({ name: 'image.iso', sha256: env.iso.sha256 });

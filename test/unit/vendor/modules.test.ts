@@ -11,7 +11,7 @@ describe('OS modules', () => {
   it('loads every built-in module: NixOS, Talos, FreeBSD, Flatcar, Alpine and generic', async () => {
     const { modules, errors } = await loadModules();
     expect(errors).toEqual([]);
-    expect([...modules.keys()].sort()).toEqual(['alpine', 'flatcar', 'freebsd', 'generic', 'nixos', 'talos']);
+    expect([...modules.keys()].sort()).toEqual(['alpine', 'debian', 'flatcar', 'freebsd', 'generic', 'nixos', 'talos']);
     expect(modules.get('talos')?.boot.method).toBe('kernel-initrd');
     expect(modules.get('freebsd')?.boot.method).toBe('iso');
     expect(modules.get('flatcar')?.boot).toMatchObject({ configName: 'ignition.json' });

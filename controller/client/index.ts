@@ -8,3 +8,4 @@ export { openControlSocket } from './control-socket.js';
 export type { OpenControlOptions } from './control-socket.js';
 export { JobFollowers } from './job-followers.js';
 export { rejectOnUpgradeRefusal } from './upgrade-refusal.js';
+export { urlOf } from './url-of.js';

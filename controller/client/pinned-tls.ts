@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { XepaError, normalizeFingerprint } from '../../agent/protocol/index.js';
+import { urlOf } from './url-of.js';
 
 /** Host and port of an agent URL (https:// or wss://, default port 7443). */
 export interface AgentAddress {
@@ -10,15 +11,7 @@ export interface AgentAddress {
 
 // Parses an agent URL; only https: and wss: are accepted (the agent only speaks TLS).
 export function parseAgentUrl(url: string): AgentAddress {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new XepaError('ERR_CONFIG', `not a URL: ${url}`);
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'wss:') {
-    throw new XepaError('ERR_CONFIG', `agent URL must start with wss:// or https://, got ${u.protocol}//`);
-  }
+  const u = urlOf(url, ['wss:', 'https:'], 'an agent URL');
   const host = u.hostname.replace(/^\[|\]$/g, '');
   return { host, port: u.port ? Number(u.port) : 7443 };
 }

@@ -1,17 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { XepaError } from '../../agent/protocol/index.js';
+import { urlOf } from '../client/index.js';
 
 // The canonical origin of a URL (`scheme://host[:port]`, default ports dropped, host lower-cased).
 // Only http: and https: are origins a console can have.
 export function originOf(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new XepaError('ERR_CONFIG', `not a URL: ${url}`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new XepaError('ERR_CONFIG', `a console URL is http:// or https://, not ${u.protocol}//`);
-  return u.origin;
+  return urlOf(url, ['http:', 'https:'], 'a console URL').origin;
 }
 
 // The one origin the console's pages are served from; everything a browser sends must come from it.

@@ -46,8 +46,18 @@ export function fetchIsoStep(o: {
         },
       );
       ctx.emit('verifying', `sha256 ${iso.sha256.slice(0, 16)}… matches (${mib(iso.size)} MiB${iso.reused ? ', cached copy re-verified' : ', verified while streaming'})`, { progress: 1 });
-      const boots = checkBootFirmware(await readCatalog(iso.path), ctx.job.plan.firmware);
-      ctx.emit('verifying', `El Torito boot catalog: ${boots}; the VM boots it under ${ctx.job.plan.firmware === 'bios' ? 'BIOS' : 'UEFI'}`);
+      const catalog = await readCatalog(iso.path);
+      if (ctx.job.request.vm.bootOrder === 'disk-first') {
+        // The VM boots its disks first: a CD the firmware cannot boot is reported, not refused.
+        try {
+          ctx.emit('verifying', `El Torito boot catalog: ${checkBootFirmware(catalog, ctx.job.plan.firmware)}`);
+        } catch (err) {
+          ctx.emit('verifying', `${err instanceof Error ? err.message : String(err)}; not refused: the VM boots its disks first (disk-first)`);
+        }
+      } else {
+        const boots = checkBootFirmware(catalog, ctx.job.plan.firmware);
+        ctx.emit('verifying', `El Torito boot catalog: ${boots}; the VM boots it under ${ctx.job.plan.firmware === 'bios' ? 'BIOS' : 'UEFI'}`);
+      }
       ctx.values.iso = iso;
     },
   };

@@ -36,7 +36,7 @@ export function createHandlers(d: HandlerDeps): Handlers {
     const fidelity = d.fidelity ? await d.fidelity(req, req.vm.accel === 'auto' ? accel.accel : req.vm.accel) : undefined;
     const { inventory, pci } = snap;
     const p = makePlan(req, { inventory, accel, resolveDisks: d.resolveDisks, ...(pci ? { pci } : {}), ...(fidelity ? { fidelity } : {}) });
-    await d.isoFirmware?.(req.iso.sha256, p.firmware);
+    if (req.vm.bootOrder !== 'disk-first') await d.isoFirmware?.(req.iso.sha256, p.firmware); // disk-first: the CD need not boot
     return p;
   };
   const plan = async (req: InstallRequestParsed, ctx?: CallContext): Promise<Plan> => {

@@ -56,7 +56,7 @@ beforeAll(async () => {
   server = bench.hold(await startSecretIsoServer({ '/a/os.iso': good.body, '/b/os.iso': bad.body }, '/a/os.iso'));
   disk = bench.hold(await createLoopDisk(join(bench.work, 'disk.img'), 16));
 
-  const ok = await bench.client.call('install', { iso: { url: url('/a/os.iso'), sha256: good.sha256 }, disks: [{ path: disk.device }], vm: { memoryMiB: 256 } });
+  const ok = await bench.client.call('install', { iso: { url: url('/a/os.iso'), sha256: good.sha256 }, disks: [{ path: disk.device }], vm: { memoryMiB: 256, bootOrder: 'disk-first' } }); // a random ISO: the disk boots first, the CD is never booted
   jobs.ok = { id: ok.id, w: watchJob(bench.client, ok.id) };
   // The sidecar is written before the first byte: look at it while the download waits half-way.
   const ended = jobs.ok.w.done.then(() => {
